@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The local stack dockops runs on: a Docker engine of its own, Redis and a registry on loopback.
+# Idempotent: `up` installs what is missing (as root on Debian), starts what is not running and
+# leaves alone what already answers. `env` prints the variables to use; `status` says what runs.
+# Facts behind every line: ../shared/STACK.md (Debian's docker.io, redis-server, docker-registry).
+set -euo pipefail
+
+STATE_DIR="${DOCKOPS_STATE_DIR:-/var/lib/dockops}"
+RUN_DIR="${DOCKOPS_RUN_DIR:-/run/dockops}"
+LOG_DIR="${DOCKOPS_LOG_DIR:-/var/log/dockops}"
+SOCK="$RUN_DIR/docker.sock"
+STACK_DOCKER_HOST="unix://$SOCK"
+REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+REGISTRY_ADDR="${DOCKOPS_REGISTRY_ADDR:-127.0.0.1:5000}"
+# Debian's client talks to the engine Debian ships; any newer client on PATH works as well.
+DOCKER_BIN="$(command -v docker || echo /usr/bin/docker)"
+
+say() { echo "stack: $*" >&2; }
+die() { echo "stack: error: $*" >&2; exit 1; }
+
+need_root() {
+  [ "$(id -u)" = 0 ] || die "$1 needs root (run as root, or install/start it yourself: see README 'Local stack')"
+}
+
+install_missing() {
+  local pkgs=()
+  command -v dockerd >/dev/null || pkgs+=(docker.io)
+  command -v redis-server >/dev/null || pkgs+=(redis-server)
+  command -v docker-registry >/dev/null || pkgs+=(docker-registry)
+  [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || pkgs+=(busybox-static)
+  command -v git >/dev/null || pkgs+=(git)
+  command -v zstd >/dev/null || pkgs+=(zstd)
+  command -v docker-compose >/dev/null || pkgs+=(docker-compose)
+  if [ ${#pkgs[@]} -gt 0 ]; then
+    need_root "installing ${pkgs[*]}"
+    say "installing ${pkgs[*]} (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "${pkgs[@]}" >/dev/null
+  fi
+  DOCKER_BIN="$(command -v docker || echo /usr/bin/docker)"
+}
+
+docker_ping() { curl -fsS --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; }
+
+redis_ping() {
+  local hostport="${REDIS_URL#redis://}"; hostport="${hostport##*@}"; hostport="${hostport%%/*}"
+  local host="${hostport%:*}" port="${hostport##*:}"
+  [ "$host" = "$hostport" ] && port=6379
+  redis-cli -h "$host" -p "$port" ping 2>/dev/null | grep -q PONG
+}
+
+registry_ping() { curl -fsS --max-time 2 "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; }
+
+wait_for() { # name tries fn
+  local name=$1 tries=$2 fn=$3 i
+  for ((i = 0; i < tries; i++)); do "$fn" && return 0; sleep 0.25; done
+  die "$name did not answer in time (see $LOG_DIR/$name.log)"
+}
+
+start_dockerd() {
+  if docker_ping; then return; fi
+  need_root "starting dockerd"
+  mkdir -p "$STATE_DIR/docker" "$RUN_DIR" "$LOG_DIR"
+  # A stale pid file from a killed engine would stop a new one from starting.
+  if [ -f "$RUN_DIR/docker.pid" ] && ! kill -0 "$(cat "$RUN_DIR/docker.pid")" 2>/dev/null; then
+    rm -f "$RUN_DIR/docker.pid"
+  fi
+  say "starting dockerd on $STACK_DOCKER_HOST"
+  setsid dockerd --data-root "$STATE_DIR/docker" --exec-root "$RUN_DIR/exec" \
+    -H "$STACK_DOCKER_HOST" --pidfile "$RUN_DIR/docker.pid" \
+    >>"$LOG_DIR/dockerd.log" 2>&1 </dev/null &
+  wait_for dockerd 240 docker_ping
+}
+
+start_redis() {
+  if redis_ping; then return; fi
+  mkdir -p "$STATE_DIR/redis" "$LOG_DIR"
+  local port="${REDIS_URL##*:}"; port="${port%%/*}"
+  say "starting redis-server on 127.0.0.1:$port (AOF on)"
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --appendonly yes \
+    --dir "$STATE_DIR/redis" --logfile "$LOG_DIR/redis.log" >/dev/null
+  wait_for redis 80 redis_ping
+}
+
+start_registry() {
+  if registry_ping; then return; fi
+  mkdir -p "$STATE_DIR/registry" "$LOG_DIR"
+  cat >"$STATE_DIR/registry.yml" <<YML
+version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: $STATE_DIR/registry}
+  delete: {enabled: true}
+http: {addr: $REGISTRY_ADDR}
+YML
+  say "starting docker-registry on $REGISTRY_ADDR"
+  setsid docker-registry serve "$STATE_DIR/registry.yml" >>"$LOG_DIR/registry.log" 2>&1 </dev/null &
+  wait_for registry 80 registry_ping
+}
+
+# busybox:latest made offline from busybox-static: nothing is ever pulled from Docker Hub.
+make_base_image() {
+  if DOCKER_HOST="$STACK_DOCKER_HOST" "$DOCKER_BIN" image inspect busybox:latest >/dev/null 2>&1; then return; fi
+  local bb; bb="$(command -v busybox || echo /bin/busybox)"
+  local root; root="$(mktemp -d)"
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/root"
+  cp "$bb" "$root/bin/busybox"
+  for c in $("$bb" --list); do [ "$c" = busybox ] || ln -sf busybox "$root/bin/$c"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+  echo 'root:x:0:' >"$root/etc/group"
+  say "importing busybox:latest from $bb"
+  tar -C "$root" -c . | DOCKER_HOST="$STACK_DOCKER_HOST" "$DOCKER_BIN" import \
+    -c 'CMD ["sh"]' -c 'ENV PATH=/bin' - busybox:latest >/dev/null
+  rm -rf "$root"
+}
+
+print_env() {
+  cat <<ENV
+export DOCKER_HOST=$STACK_DOCKER_HOST
+export REDIS_URL=$REDIS_URL
+export DOCKOPS_REGISTRY=${REGISTRY_ADDR/127.0.0.1/localhost}
+ENV
+}
+
+stop_pidfile() { # name pidfile|pattern
+  local pid=$1
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+}
+
+case "${1:-up}" in
+  up)
+    install_missing
+    start_dockerd
+    start_redis
+    start_registry
+    make_base_image
+    say "ready"
+    print_env
+    ;;
+  env) print_env ;;
+  status)
+    docker_ping && echo "dockerd   up   $STACK_DOCKER_HOST" || echo "dockerd   down $STACK_DOCKER_HOST"
+    redis_ping && echo "redis     up   $REDIS_URL" || echo "redis     down $REDIS_URL"
+    registry_ping && echo "registry  up   $REGISTRY_ADDR" || echo "registry  down $REGISTRY_ADDR"
+    ;;
+  down)
+    # Redis is left alone: it may be the machine's own, shared with other programs.
+    [ -f "$RUN_DIR/docker.pid" ] && stop_pidfile "$(cat "$RUN_DIR/docker.pid")"
+    pkill -f "docker-registry serve $STATE_DIR/registry.yml" 2>/dev/null || true
+    say "stopped dockerd and the registry"
+    ;;
+  *) die "usage: stack.sh up|down|status|env" ;;
+esac

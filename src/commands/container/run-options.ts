@@ -1,0 +1,244 @@
+import { z } from 'zod';
+import { UsageError } from '../../errors.js';
+import type { FlagDef, Parsed } from '../parse.js';
+import { isValidRef } from '../../docker/refs.js';
+
+/** A published port: `-p [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]`. */
+export const PortSpec = z.object({
+  ip: z.string(),
+  hostPort: z.string(),
+  containerPort: z.number().int().min(1).max(65535),
+  proto: z.enum(['tcp', 'udp', 'sctp']),
+});
+export type PortSpec = z.infer<typeof PortSpec>;
+
+/** A mount from `-v`: a named volume, an anonymous volume, or a bind of a host path. */
+export const MountSpec = z.object({
+  type: z.enum(['volume', 'bind']),
+  source: z.string(),
+  target: z.string().startsWith('/'),
+  readOnly: z.boolean(),
+});
+export type MountSpec = z.infer<typeof MountSpec>;
+
+/** What `create` and `run` share: everything about the container to make. */
+export const ContainerConfigSpec = z.object({
+  image: z.string().min(1),
+  cmd: z.array(z.string()),
+  entrypoint: z.string().optional(),
+  name: z.string().optional(),
+  env: z.array(z.string()),
+  workdir: z.string().optional(),
+  user: z.string().optional(),
+  hostname: z.string().optional(),
+  labels: z.record(z.string(), z.string()),
+  ports: z.array(PortSpec),
+  publishAll: z.boolean(),
+  mounts: z.array(MountSpec),
+  network: z.string().optional(),
+  restart: z.string().optional(),
+  memory: z.number().int().nonnegative().optional(),
+  nanoCpus: z.number().int().nonnegative().optional(),
+  privileged: z.boolean(),
+  capAdd: z.array(z.string()),
+  rm: z.boolean(),
+  pull: z.enum(['missing', 'always', 'never']),
+});
+export type ContainerConfigSpec = z.infer<typeof ContainerConfigSpec>;
+
+export const CONTAINER_FLAGS: FlagDef[] = [
+  { name: 'cap-add', type: 'list', valueName: 'list', help: 'Add Linux capabilities (subject to policy)' },
+  { name: 'cpus', type: 'string', valueName: 'decimal', help: 'Number of CPUs' },
+  { name: 'entrypoint', type: 'string', valueName: 'string', help: 'Overwrite the default ENTRYPOINT of the image' },
+  { name: 'env', short: 'e', type: 'list', valueName: 'list', help: 'Set environment variables' },
+  { name: 'hostname', short: 'h', type: 'string', valueName: 'string', help: 'Container host name' },
+  { name: 'interactive', short: 'i', type: 'bool', help: 'Accepted; dockops has no terminal, so STDIN stays closed' },
+  { name: 'label', short: 'l', type: 'list', valueName: 'list', help: 'Set meta data on a container' },
+  { name: 'memory', short: 'm', type: 'string', valueName: 'bytes', help: 'Memory limit' },
+  { name: 'name', type: 'string', valueName: 'string', help: 'Assign a name to the container' },
+  { name: 'network', type: 'string', valueName: 'network', help: 'Connect a container to a network' },
+  { name: 'privileged', type: 'bool', help: 'Give extended privileges to this container (subject to policy)' },
+  { name: 'publish', short: 'p', type: 'list', valueName: 'list', help: "Publish a container's port(s) to the host" },
+  { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to random ports' },
+  { name: 'pull', type: 'string', valueName: 'string', default: 'missing', help: 'Pull image before running ("always"|"missing"|"never")' },
+  { name: 'restart', type: 'string', valueName: 'string', default: 'no', help: 'Restart policy to apply when a container exits' },
+  { name: 'rm', type: 'bool', help: 'Automatically remove the container when it exits' },
+  { name: 'tty', short: 't', type: 'bool', help: 'Accepted; dockops has no terminal, output is captured as is' },
+  { name: 'user', short: 'u', type: 'string', valueName: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { name: 'volume', short: 'v', type: 'list', valueName: 'list', help: 'Bind mount a volume' },
+  { name: 'workdir', short: 'w', type: 'string', valueName: 'string', help: 'Working directory inside the container' },
+];
+
+function fail(msg: string, path: string): never {
+  throw new UsageError(`${msg}\nSee 'docker ${path} --help'.`);
+}
+
+/** `-p` in every form the seed uses: `IP:host:container`, `IP::container`, `host:container`, `/udp`. */
+export function parsePort(raw: string, path: string): PortSpec[] {
+  let rest = raw;
+  let proto: PortSpec['proto'] = 'tcp';
+  const slash = rest.lastIndexOf('/');
+  if (slash >= 0) {
+    const p = rest.slice(slash + 1);
+    if (p !== 'tcp' && p !== 'udp' && p !== 'sctp') fail(`invalid proto: ${p}`, path);
+    proto = p as PortSpec['proto'];
+    rest = rest.slice(0, slash);
+  }
+  let ip = '';
+  let host = '';
+  let container = rest;
+  const ipv6 = /^\[([0-9a-fA-F:.]+)\]:(.*)$/.exec(rest);
+  if (ipv6) {
+    ip = ipv6[1];
+    const parts = ipv6[2].split(':');
+    if (parts.length !== 2) fail(`invalid port format for --publish: ${raw}`, path);
+    [host, container] = parts;
+  } else {
+    const parts = rest.split(':');
+    if (parts.length === 3) [ip, host, container] = parts;
+    else if (parts.length === 2) [host, container] = parts;
+    else if (parts.length !== 1) fail(`invalid port format for --publish: ${raw}`, path);
+  }
+  if (ip && !/^(\d{1,3}\.){3}\d{1,3}$|:/.test(ip)) fail(`invalid IP address: ${ip}`, path);
+  const range = (r: string, what: string): [number, number] => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(r);
+    const a = Number(m?.[1]);
+    const b = m?.[2] ? Number(m[2]) : a;
+    if (!m || a < 1 || b > 65535 || b < a) fail(`invalid ${what}: ${r}`, path);
+    return [a, b];
+  };
+  const [c0, c1] = range(container, 'containerPort');
+  const [h0, h1] = host ? range(host, 'hostPort') : [0, 0];
+  if (host && h1 - h0 !== c1 - c0 && h0 !== h1) fail(`invalid ranges specified for container and host Ports: ${container} and ${host}`, path);
+  const out: PortSpec[] = [];
+  for (let i = 0; i <= c1 - c0; i++) {
+    const hostPort = !host ? '' : h0 === h1 && c1 !== c0 ? String(h0) : String(h0 + i);
+    out.push({ ip, hostPort, containerPort: c0 + i, proto });
+  }
+  return out;
+}
+
+/** `-v name:/path[:ro]`, `-v /host:/path[:ro]`, `-v /path` (anonymous volume). */
+export function parseVolume(raw: string, path: string): MountSpec {
+  const parts = raw.split(':');
+  let readOnly = false;
+  if (parts.length === 3 || (parts.length === 2 && /^(ro|rw|z|Z)(,(ro|rw|z|Z))*$/.test(parts[1]) && !parts[1].startsWith('/'))) {
+    const mode = parts.pop() as string;
+    readOnly = mode.split(',').includes('ro');
+  }
+  if (parts.length === 1) {
+    if (!parts[0].startsWith('/')) fail(`invalid volume specification: '${raw}'`, path);
+    return { type: 'volume', source: '', target: parts[0], readOnly };
+  }
+  if (parts.length !== 2) fail(`invalid volume specification: '${raw}'`, path);
+  const [source, target] = parts;
+  if (!target.startsWith('/')) fail(`invalid volume specification: '${raw}': invalid mount config: the mount destination must be an absolute path`, path);
+  if (source.startsWith('/')) return { type: 'bind', source, target, readOnly };
+  if (source.startsWith('.') || source.startsWith('~')) fail(`invalid volume specification: '${raw}': a host path must be absolute`, path);
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(source)) fail(`invalid volume name "${source}"`, path);
+  return { type: 'volume', source, target, readOnly };
+}
+
+/** `-m 512m`, `--memory 1g`, bytes. */
+export function parseBytes(raw: string, path: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$/i.exec(raw.trim());
+  if (!m) fail(`invalid argument "${raw}" for "-m, --memory" flag: invalid size: '${raw}'`, path);
+  const mult = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m as RegExpExecArray)[2].toLowerCase() as '' | 'b' | 'k' | 'm' | 'g'];
+  return Math.floor(Number((m as RegExpExecArray)[1]) * mult);
+}
+
+/** Reads the flags `create` and `run` share into a ContainerConfigSpec. */
+export function containerConfig(p: Parsed, path: string): ContainerConfigSpec {
+  const [image, ...cmd] = p.args;
+  if (!isValidRef(image)) fail(`invalid reference format: repository name must be lowercase`, path);
+  const name = (p.flags.name as string) || undefined;
+  if (name !== undefined && !/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(name)) {
+    fail(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, path);
+  }
+  const labels: Record<string, string> = {};
+  for (const l of p.flags.label as string[]) {
+    const eq = l.indexOf('=');
+    labels[eq >= 0 ? l.slice(0, eq) : l] = eq >= 0 ? l.slice(eq + 1) : '';
+  }
+  for (const k of Object.keys(labels)) if (k.startsWith('dockops.')) fail(`the label prefix "dockops." is reserved for dockops itself`, path);
+  for (const e of p.flags.env as string[]) {
+    if (e.startsWith('=')) fail(`invalid environment variable: ${e}`, path);
+    // docker copies the client's own variable for `-e NAME`; dockops has no client shell, and the
+    // server's environment holds its secrets, so the value must be written out.
+    if (!e.includes('=')) fail(`-e ${e}: dockops has no shell environment to take ${e} from; write -e ${e}=VALUE`, path);
+  }
+  const restart = p.flags.restart as string;
+  if (!/^(no|always|unless-stopped|on-failure(:\d+)?)$/.test(restart)) fail(`invalid restart policy: ${restart}`, path);
+  const pull = p.flags.pull as string;
+  if (!['missing', 'always', 'never'].includes(pull)) fail(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`, path);
+  let nanoCpus: number | undefined;
+  if (p.given.has('cpus')) {
+    const c = Number(p.flags.cpus);
+    if (!Number.isFinite(c) || c < 0) fail(`invalid argument "${p.flags.cpus}" for "--cpus" flag: failed to parse ${p.flags.cpus} as a rational number`, path);
+    nanoCpus = Math.round(c * 1e9);
+  }
+  return {
+    image,
+    cmd,
+    entrypoint: p.given.has('entrypoint') ? (p.flags.entrypoint as string) : undefined,
+    name: name?.replace(/^\//, ''),
+    env: p.flags.env as string[],
+    workdir: (p.flags.workdir as string) || undefined,
+    user: (p.flags.user as string) || undefined,
+    hostname: (p.flags.hostname as string) || undefined,
+    labels,
+    ports: (p.flags.publish as string[]).flatMap((x) => parsePort(x, path)),
+    publishAll: p.flags['publish-all'] as boolean,
+    mounts: (p.flags.volume as string[]).map((x) => parseVolume(x, path)),
+    network: (p.flags.network as string) || undefined,
+    restart: restart === 'no' ? undefined : restart,
+    memory: p.given.has('memory') ? parseBytes(p.flags.memory as string, path) : undefined,
+    nanoCpus,
+    privileged: p.flags.privileged as boolean,
+    capAdd: p.flags['cap-add'] as string[],
+    rm: p.flags.rm as boolean,
+    pull: pull as ContainerConfigSpec['pull'],
+  };
+}
+
+/** The Engine API's create body for a ContainerConfigSpec; every container is labelled with its job. */
+export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boolean): Record<string, unknown> {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+  for (const p of c.ports) {
+    const key = `${p.containerPort}/${p.proto}`;
+    exposed[key] = {};
+    (bindings[key] ??= []).push({ HostIp: p.ip, HostPort: p.hostPort });
+  }
+  const restart = c.restart?.split(':');
+  return {
+    name: c.name,
+    Image: c.image,
+    Cmd: c.cmd.length ? c.cmd : undefined,
+    Entrypoint: c.entrypoint === undefined ? undefined : c.entrypoint === '' ? [''] : [c.entrypoint],
+    Env: c.env,
+    WorkingDir: c.workdir,
+    User: c.user,
+    Hostname: c.hostname,
+    Labels: { ...c.labels, 'dockops.job-id': jobId },
+    ExposedPorts: exposed,
+    AttachStdin: false,
+    AttachStdout: attach,
+    AttachStderr: attach,
+    OpenStdin: false,
+    Tty: false,
+    HostConfig: {
+      AutoRemove: c.rm,
+      PortBindings: bindings,
+      PublishAllPorts: c.publishAll,
+      Binds: c.mounts.filter((m) => m.source).map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
+      NetworkMode: c.network,
+      RestartPolicy: restart ? { Name: restart[0], MaximumRetryCount: restart[1] ? Number(restart[1]) : 0 } : undefined,
+      Memory: c.memory,
+      NanoCpus: c.nanoCpus,
+      Privileged: c.privileged,
+      CapAdd: c.capAdd.length ? c.capAdd : undefined,
+    },
+    Volumes: Object.fromEntries(c.mounts.filter((m) => !m.source).map((m) => [m.target, {}])),
+  };
+}

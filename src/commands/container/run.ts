@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import type Docker from 'dockerode';
+import { defineCommand } from '../define.js';
+import { DockerError, daemonMessage, toDockerError } from '../../errors.js';
+import { demux } from '../../docker/streams.js';
+import { familiarString, parseRef, withDefaultTag } from '../../docker/refs.js';
+import { pullImage } from '../image/pull.js';
+import { CONTAINER_FLAGS, ContainerConfigSpec, containerConfig, createOptions } from './run-options.js';
+import type { JobResult, RunContext } from '../../jobs/types.js';
+
+export const ContainerRunSpec = ContainerConfigSpec.extend({
+  kind: z.literal('container.run'),
+  detach: z.boolean(),
+  /** -i/-t were given: said once on stderr, since there is no terminal to attach. */
+  noTerminalNote: z.boolean(),
+});
+export type ContainerRunSpec = z.infer<typeof ContainerRunSpec>;
+
+/**
+ * docker's exit codes for a container that could not start: 127 when the command is not found,
+ * 126 when it cannot be invoked, 125 for anything else the engine refused.
+ */
+export function startExitCode(message: string): number {
+  if (/executable file not found|no such file or directory|not found/.test(message)) return 127;
+  if (/permission denied/.test(message)) return 126;
+  return 125;
+}
+
+/** docker's reportError: "docker: <msg>." and, for usage-like failures, the pointer to help. */
+function runError(message: string, exitCode: number, withHelp: boolean): DockerError {
+  const text = `docker: ${message.replace(/\.$/, '')}.${withHelp ? "\nSee 'docker run --help'." : ''}`;
+  return new DockerError(text, exitCode);
+}
+
+/** Creates the container, pulling the image first when it is missing (as `docker run` does). */
+export async function createContainer(ctx: RunContext, c: ContainerConfigSpec, attach: boolean, cmdPath = 'run'): Promise<Docker.Container> {
+  const opts = createOptions(c, ctx.jobId, attach);
+  const ref = familiarString(withDefaultTag(parseRef(c.image)));
+  const pull = async () => {
+    try {
+      await pullImage(ctx, ref, { quiet: false, toStderr: true });
+    } catch (err) {
+      throw runError(daemonMessage(err).replace(/^Error response from daemon: /, 'Error response from daemon: '), 125, true);
+    }
+  };
+  if (c.pull === 'always') await pull();
+  try {
+    return await ctx.docker.createContainer({ ...opts, abortSignal: ctx.signal } as {});
+  } catch (err) {
+    const e = err as { statusCode?: number };
+    if (e.statusCode === 404 && /No such image/i.test(daemonMessage(err)) && c.pull !== 'never') {
+      ctx.output('stderr', `Unable to find image '${ref}' locally\n`);
+      await pull();
+      try {
+        return await ctx.docker.createContainer({ ...opts, abortSignal: ctx.signal } as {});
+      } catch (err2) {
+        throw runError(`Error response from daemon: ${daemonMessage(err2)}`, 125, true);
+      }
+    }
+    if (cmdPath !== 'run') throw toDockerError(err);
+    throw runError(`Error response from daemon: ${daemonMessage(err)}`, 125, true);
+  }
+}
+
+async function removeQuietly(container: Docker.Container) {
+  await container.remove({ force: true }).catch(() => undefined);
+}
+
+/** Starts the container and maps a failure to docker's exit codes (126, 127, 125). */
+async function start(ctx: RunContext, container: Docker.Container, rm: boolean) {
+  try {
+    await container.start({ abortSignal: ctx.signal } as {});
+  } catch (err) {
+    if (rm) await removeQuietly(container);
+    const msg = `Error response from daemon: ${daemonMessage(err)}`;
+    throw runError(msg, startExitCode(msg), false);
+  }
+}
+
+type WaitAnswer = { StatusCode: number; Error?: { Message?: string } };
+
+/**
+ * POST /containers/{id}/wait, resolved in two steps: the outer promise when the engine has
+ * answered with its headers (the wait is registered), the inner one with the exit status.
+ */
+async function waitRegistered(ctx: RunContext, container: Docker.Container, condition: string): Promise<{ done: Promise<WaitAnswer> }> {
+  const modem = ctx.docker.modem as unknown as {
+    dial(o: object, cb: (err: unknown, stream: NodeJS.ReadableStream) => void): void;
+  };
+  const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+    modem.dial(
+      {
+        path: `/containers/${container.id}/wait?`,
+        method: 'POST',
+        options: { condition },
+        isStream: true,
+        statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+      },
+      (err, s) => (err ? reject(toDockerError(err, 125)) : resolve(s)),
+    );
+  });
+  const done = new Promise<WaitAnswer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as WaitAnswer);
+      } catch (err) {
+        reject(err);
+      }
+    });
+    stream.on('error', reject);
+  });
+  return { done };
+}
+
+async function runForeground(spec: ContainerRunSpec, ctx: RunContext, container: Docker.Container): Promise<JobResult> {
+  const attach = (await container.attach({ stream: true, stdout: true, stderr: true, logs: false } as any)) as unknown as NodeJS.ReadableStream;
+  const ended = new Promise<void>((resolve) => {
+    attach.on('end', resolve);
+    attach.on('close', resolve);
+    attach.on('error', () => resolve());
+  });
+  attach.on('data', demux((s, data) => ctx.output(s, data.toString('utf8'))));
+  // Wait is registered with the engine before start, so a container that exits at once is not
+  // missed ('next-exit' asked after the exit would wait forever).
+  const { done: waited } = await waitRegistered(ctx, container, spec.rm ? 'removed' : 'next-exit');
+  waited.catch(() => undefined);
+  const onAbort = () => {
+    ctx.log.info({ container: container.id }, 'job cancelled: killing its container');
+    void container.kill().catch(() => undefined).then(() => (spec.rm ? removeQuietly(container) : undefined));
+  };
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await start(ctx, container, spec.rm);
+    const res = await waited.catch((err) => {
+      throw toDockerError(err, 125);
+    });
+    // Output may still be in flight when wait answers; take what arrives within a moment.
+    await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+    if (res.Error?.Message) ctx.output('stderr', `docker: ${res.Error.Message}\n`);
+    return { exitCode: res.StatusCode, stdout: '', stderr: '', streamed: true, truncated: false, data: { id: container.id } };
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    (attach as unknown as { destroy?: () => void }).destroy?.();
+  }
+}
+
+export const containerRun = defineCommand({
+  path: ['container', 'run'],
+  aliases: [['run']],
+  usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
+  summary: 'Run a command in a new container',
+  args: { min: 1 },
+  interspersed: false,
+  flags: [{ name: 'detach', short: 'd', type: 'bool', help: 'Run container in background and print container ID' }, ...CONTAINER_FLAGS],
+  spec: ContainerRunSpec,
+  toSpec(p) {
+    return {
+      kind: 'container.run' as const,
+      ...containerConfig(p, 'run'),
+      detach: p.flags.detach as boolean,
+      noTerminalNote: (p.flags.interactive as boolean) || (p.flags.tty as boolean),
+    };
+  },
+  async run(spec, ctx) {
+    if (spec.noTerminalNote) ctx.output('stderr', 'dockops: -i/-t ignored: there is no terminal here; output is captured\n');
+    const container = await createContainer(ctx, spec, !spec.detach);
+    if (spec.detach) {
+      await start(ctx, container, spec.rm);
+      return { exitCode: 0, stdout: `${container.id}\n`, stderr: '', streamed: false, truncated: false, data: { id: container.id } };
+    }
+    return runForeground(spec, ctx, container);
+  },
+});

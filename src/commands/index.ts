@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import type { Command } from './define.js';
+import { parseFlags, flagHelp, seeHelp } from './parse.js';
+import { tokenize } from './tokenize.js';
+import { UsageError } from '../errors.js';
+import type { SpecEnv } from './define.js';
+import { version, VersionSpec } from './system/version.js';
+import { info, InfoSpec } from './system/info.js';
+import { imageLs, ImageLsSpec } from './image/ls.js';
+import { imagePull, ImagePullSpec } from './image/pull.js';
+import { containerRun, ContainerRunSpec } from './container/run.js';
+import { containerLs, ContainerLsSpec } from './container/ls.js';
+import { containerLogs, ContainerLogsSpec } from './container/logs.js';
+
+/** Every verb dockops knows. Adding a verb is adding a file and a line here. */
+export const COMMANDS: Command<any>[] = [version, info, imageLs, imagePull, containerRun, containerLs, containerLogs]; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** What travels through Redis: one closed union, parsed again in the worker. */
+export const JobSpec = z.discriminatedUnion('kind', [VersionSpec, InfoSpec, ImageLsSpec, ImagePullSpec, ContainerRunSpec, ContainerLsSpec, ContainerLogsSpec]);
+export type JobSpec = z.infer<typeof JobSpec>;
+
+const byKind = new Map<string, Command<any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+const byPath = new Map<string, Command<any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+for (const c of COMMANDS) {
+  byPath.set(c.path.join(' '), c);
+  for (const a of c.aliases ?? []) byPath.set(a.join(' '), c);
+  const kind = (c.spec as unknown as z.ZodObject<{ kind: z.ZodLiteral<string> }>).shape.kind.value;
+  byKind.set(kind, c);
+}
+
+/** The command that runs a spec of this kind. */
+export function commandForKind(kind: string): Command<any> | undefined { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return byKind.get(kind);
+}
+
+/** The outcome of reading a command line: a spec to enqueue, or help text to print at once. */
+export type ParseOutcome =
+  | { type: 'spec'; spec: JobSpec; command: Command<any>; path: string } // eslint-disable-line @typescript-eslint/no-explicit-any
+  | { type: 'help'; text: string };
+
+const MANAGEMENT = ['container', 'image', 'system', 'volume', 'network'];
+
+/** Top-level help: the verbs dockops runs, as `docker --help` lists them. */
+export function topHelp(): string {
+  const rows = [...byPath.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([p, c]) => `  ${p.padEnd(18)} ${c.summary}`);
+  return `Usage:  docker [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers, run by dockops\n\nCommands:\n${rows.join('\n')}\n\nRun 'docker COMMAND --help' for more information on a command.\n`;
+}
+
+/** `docker <path> --help` text, laid out as cobra prints it. */
+export function commandHelp(c: Command<any>, path: string): string { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const aliases = [c.path, ...(c.aliases ?? [])].map((a) => `docker ${a.join(' ')}`);
+  return (
+    `\nUsage:  docker ${path} ${c.usage}\n\n${c.summary}\n` +
+    (aliases.length > 1 ? `\nAliases:\n  ${aliases.join(', ')}\n` : '') +
+    `\nOptions:\n${flagHelp(c.flags)}\n`
+  );
+}
+
+/**
+ * Turns a command line (or words already split by a shell) into a validated JobSpec, with
+ * docker's own wording and exit codes for every mistake.
+ */
+export function parseCommand(input: string | string[], env: SpecEnv = { now: Date.now }): ParseOutcome {
+  const words = Array.isArray(input) ? [...input] : tokenize(input);
+  if (Array.isArray(input)) {
+    const size = words.reduce((n, w) => n + Buffer.byteLength(w) + 1, 0);
+    if (size > 8 * 1024) throw new UsageError(`command is too long: ${size} bytes (limit 8192)`);
+    if (words[0] === 'docker') words.shift();
+  }
+  if (words.length === 0 || words[0] === '--help' || words[0] === '-h' || words[0] === 'help') {
+    if (words.length === 0) throw new UsageError(`no command given: type a docker command, for example "ps -a"\nSee 'docker --help'.`, 1);
+    return { type: 'help', text: topHelp() };
+  }
+  let cmd: Command<any> | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let depth = 0;
+  for (const d of [2, 1]) {
+    const key = words.slice(0, d).join(' ');
+    if (words.length >= d && byPath.has(key)) {
+      cmd = byPath.get(key);
+      depth = d;
+      break;
+    }
+  }
+  if (!cmd) {
+    if (MANAGEMENT.includes(words[0]) && words.length > 1 && !words[1].startsWith('-')) {
+      throw new UsageError(`docker: '${words[0]} ${words[1]}' is not a docker command.\nSee 'docker ${words[0]} --help'`, 1, 'unknown_command');
+    }
+    throw new UsageError(`docker: '${words[0]}' is not a docker command.\nSee 'docker --help'`, 1, 'unknown_command');
+  }
+  const path = words.slice(0, depth).join(' ');
+  const rest = words.slice(depth);
+  const helpAt = rest.findIndex((w) => w === '--help' || w === '-h');
+  const dashdash = rest.indexOf('--');
+  const firstArg = cmd.interspersed === false ? rest.findIndex((w) => !w.startsWith('-')) : -1;
+  // --help counts only among the flags: `run busybox ls --help` passes it to ls.
+  if (helpAt >= 0 && (dashdash < 0 || helpAt < dashdash) && (firstArg < 0 || helpAt < firstArg)) {
+    return { type: 'help', text: commandHelp(cmd, path) };
+  }
+  const parsed = parseFlags(rest, cmd.flags, { commandPath: path, interspersed: cmd.interspersed });
+  const n = parsed.args.length;
+  const usageTail = `\n\nUsage:  docker ${path} ${cmd.usage}\n\n${cmd.summary}`;
+  if (cmd.args.max === 0 && n > 0) throw new UsageError(`"docker ${path}" accepts no arguments.\n${seeHelp(path)}${usageTail}`);
+  if (n < cmd.args.min) {
+    const what = cmd.args.min === cmd.args.max ? `exactly ${cmd.args.min} argument${cmd.args.min > 1 ? 's' : ''}` : `at least ${cmd.args.min} argument${cmd.args.min > 1 ? 's' : ''}`;
+    throw new UsageError(`"docker ${path}" requires ${what}.\n${seeHelp(path)}${usageTail}`);
+  }
+  if (cmd.args.max !== undefined && n > cmd.args.max) {
+    const what = cmd.args.min === cmd.args.max ? `exactly ${cmd.args.max} argument${cmd.args.max > 1 ? 's' : ''}` : `at most ${cmd.args.max} argument${cmd.args.max > 1 ? 's' : ''}`;
+    throw new UsageError(`"docker ${path}" requires ${what}.\n${seeHelp(path)}${usageTail}`);
+  }
+  const spec = JobSpec.parse(cmd.toSpec(parsed, env));
+  return { type: 'spec', spec, command: cmd, path };
+}

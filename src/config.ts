@@ -1,0 +1,145 @@
+import { z } from 'zod';
+
+/** A Docker host by name: `local=unix:///run/dockops/docker.sock`, `b=tcp://127.0.0.1:2376`. */
+export interface DockerHostConfig {
+  name: string;
+  url: string;
+}
+
+const hostName = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+function parseHosts(raw: string, ctx: z.RefinementCtx): DockerHostConfig[] {
+  const hosts: DockerHostConfig[] = [];
+  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const name = eq > 0 ? part.slice(0, eq) : '';
+    const url = eq > 0 ? part.slice(eq + 1) : '';
+    if (!hostName.test(name) || !/^(unix|tcp|http|https):\/\/./.test(url)) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not NAME=URL (for example local=unix:///var/run/docker.sock)` });
+      return z.NEVER;
+    }
+    hosts.push({ name, url });
+  }
+  if (hosts.length === 0) ctx.addIssue({ code: 'custom', message: 'names no host' });
+  return hosts;
+}
+
+function parseTokens(raw: string, ctx: z.RefinementCtx): Map<string, string> {
+  const tokens = new Map<string, string>();
+  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const colon = part.indexOf(':');
+    const name = part.slice(0, colon);
+    const token = part.slice(colon + 1);
+    if (colon <= 0 || token.length < 16) {
+      ctx.addIssue({ code: 'custom', message: 'each entry must be NAME:TOKEN with a token of 16 or more characters (make one with `openssl rand -hex 24`)' });
+      return z.NEVER;
+    }
+    tokens.set(token, name);
+  }
+  return tokens;
+}
+
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+const Env = z.object({
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  DOCKER_HOST: z.string().optional(),
+  DOCKOPS_DOCKER_HOSTS: z.string().optional(),
+  DOCKOPS_DEFAULT_HOST: z.string().optional(),
+  DOCKOPS_BIND: z.string().default('127.0.0.1'),
+  DOCKOPS_PORT: int(8080, 0, 65535),
+  DOCKOPS_PUBLIC_URL: z.string().url().optional(),
+  DOCKOPS_API_TOKENS: z.string().optional(),
+  DOCKOPS_QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, - and _ only').default('dockops'),
+  DOCKOPS_WORKER_CONCURRENCY: int(4, 1, 256),
+  DOCKOPS_MAX_BODY_BYTES: int(16 * 1024, 1024, 1024 * 1024),
+  DOCKOPS_RESULT_MAX_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
+  DOCKOPS_KEEP_JOBS: int(1000, 1, 1_000_000),
+  DOCKOPS_SHUTDOWN_GRACE_MS: int(30_000, 0, 3_600_000),
+  DOCKOPS_ALLOW_PRIVILEGED: z.enum(['true', 'false']).default('false'),
+  DOCKOPS_ALLOW_HOST_NAMESPACES: z.enum(['true', 'false']).default('false'),
+  DOCKOPS_ALLOW_CAP_ADD: z.enum(['true', 'false']).default('false'),
+  DOCKOPS_BIND_ALLOWLIST: z.string().default(''),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  redisUrl: string;
+  hosts: DockerHostConfig[];
+  defaultHost: string;
+  bind: string;
+  port: number;
+  publicUrl: string;
+  /** token → token name. Empty means the API door refuses everything. */
+  apiTokens: Map<string, string>;
+  queuePrefix: string;
+  concurrency: number;
+  maxBodyBytes: number;
+  resultMaxBytes: number;
+  keepJobs: number;
+  shutdownGraceMs: number;
+  logLevel: string;
+  policy: RunPolicy;
+}
+
+/** What containers may do on the host; everything dangerous is off unless configured. */
+export interface RunPolicy {
+  allowPrivileged: boolean;
+  allowHostNamespaces: boolean;
+  allowCapAdd: boolean;
+  /** Host directories under which bind mounts are allowed (absolute paths). */
+  bindAllowlist: string[];
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Reads the environment once at start-up. A wrong value stops start-up with a message that names
+ * the variable and says how to fix it (every variable is documented in .env.example).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
+    throw new ConfigError(`invalid configuration (see .env.example):\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const issues: string[] = [];
+  const ctx = (name: string): z.RefinementCtx =>
+    ({ addIssue: (i: { message?: string }) => issues.push(`  ${name}: ${i.message}`) }) as unknown as z.RefinementCtx;
+
+  const rawHosts = e.DOCKOPS_DOCKER_HOSTS ?? `local=${e.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}`;
+  const hosts = parseHosts(rawHosts, ctx(e.DOCKOPS_DOCKER_HOSTS ? 'DOCKOPS_DOCKER_HOSTS' : 'DOCKER_HOST')) ?? [];
+  const defaultHost = e.DOCKOPS_DEFAULT_HOST ?? hosts[0]?.name ?? 'local';
+  if (hosts.length && !hosts.some((h) => h.name === defaultHost)) {
+    issues.push(`  DOCKOPS_DEFAULT_HOST: "${defaultHost}" is not one of DOCKOPS_DOCKER_HOSTS (${hosts.map((h) => h.name).join(', ')})`);
+  }
+  const apiTokens = e.DOCKOPS_API_TOKENS ? parseTokens(e.DOCKOPS_API_TOKENS, ctx('DOCKOPS_API_TOKENS')) ?? new Map() : new Map();
+  const bindAllowlist = e.DOCKOPS_BIND_ALLOWLIST.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const b of bindAllowlist) {
+    if (!b.startsWith('/') || b.split('/').includes('..')) issues.push(`  DOCKOPS_BIND_ALLOWLIST: "${b}" must be an absolute path without ".."`);
+  }
+  if (issues.length) throw new ConfigError(`invalid configuration (see .env.example):\n${issues.join('\n')}`);
+  return {
+    redisUrl: e.REDIS_URL,
+    hosts,
+    defaultHost,
+    bind: e.DOCKOPS_BIND,
+    port: e.DOCKOPS_PORT,
+    publicUrl: e.DOCKOPS_PUBLIC_URL ?? `http://${e.DOCKOPS_BIND}:${e.DOCKOPS_PORT}`,
+    apiTokens,
+    queuePrefix: e.DOCKOPS_QUEUE_PREFIX,
+    concurrency: e.DOCKOPS_WORKER_CONCURRENCY,
+    maxBodyBytes: e.DOCKOPS_MAX_BODY_BYTES,
+    resultMaxBytes: e.DOCKOPS_RESULT_MAX_BYTES,
+    keepJobs: e.DOCKOPS_KEEP_JOBS,
+    shutdownGraceMs: e.DOCKOPS_SHUTDOWN_GRACE_MS,
+    logLevel: e.LOG_LEVEL,
+    policy: {
+      allowPrivileged: e.DOCKOPS_ALLOW_PRIVILEGED === 'true',
+      allowHostNamespaces: e.DOCKOPS_ALLOW_HOST_NAMESPACES === 'true',
+      allowCapAdd: e.DOCKOPS_ALLOW_CAP_ADD === 'true',
+      bindAllowlist,
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { closeAgents, requestJson } from './http.js';
+
+/** Where the CLI finds the API and its token: env first, then the file `npm start` writes. */
+export function cliSettings(env: NodeJS.ProcessEnv = process.env) {
+  const url = (env.DOCKOPS_API_URL ?? `http://127.0.0.1:${env.DOCKOPS_PORT ?? 8080}`).replace(/\/$/, '');
+  let token = env.DOCKOPS_TOKEN;
+  const file = env.DOCKOPS_TOKEN_FILE ?? path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'dockops', 'token');
+  if (!token) {
+    try {
+      token = readFileSync(file, 'utf8').trim();
+    } catch {
+      token = undefined;
+    }
+  }
+  return { url, token, file };
+}
+
+interface Streams {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/**
+ * `dockops docker <args>`: submits the words through the API, follows the job's output as it
+ * comes, prints what the docker CLI would print and returns the docker CLI's exit code.
+ */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.env, io: Streams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const { url, token, file } = cliSettings(env);
+  const err = (s: string) => io.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+  let host: string | undefined;
+  const words = [...args];
+  // dockops's own option, before the docker words: `dockops docker --host b ps`.
+  if (words[0] === '--host' || words[0] === '-H') {
+    host = words[1];
+    words.splice(0, 2);
+  } else if (words[0]?.startsWith('--host=')) {
+    host = (words.shift() as string).slice('--host='.length);
+  }
+  if (!token) {
+    err(`dockops: no API token: set DOCKOPS_TOKEN, or start the service with \`npm start\` (it writes ${file})`);
+    return 1;
+  }
+  const ac = new AbortController();
+  let jobId: string | undefined;
+  const onSigint = () => {
+    ac.abort();
+    if (jobId) {
+      void requestJson('POST', `${url}/api/jobs/${jobId}/cancel`, token)
+        .catch(() => undefined)
+        .finally(() => process.exit(130));
+    } else process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const submit = await requestJson('POST', `${url}/api/jobs`, token, { args: words, host, door: 'cli', user: env.USER });
+    if (submit.status === 200 && typeof submit.body.help === 'string') {
+      io.stdout.write(submit.body.help);
+      return 0;
+    }
+    if (submit.status !== 202) {
+      err(submit.body.message ?? `dockops: the API answered ${submit.status}`);
+      return typeof submit.body.exitCode === 'number' ? submit.body.exitCode : 1;
+    }
+    jobId = submit.body.id as string;
+    let from = 0;
+    for (;;) {
+      const r = await requestJson('GET', `${url}/api/jobs/${jobId}/logs?from=${from}&wait=20`, token, undefined, ac.signal);
+      if (r.status !== 200) {
+        err(r.body.message ?? `dockops: the API answered ${r.status}`);
+        return 1;
+      }
+      for (const e of r.body.entries as Array<{ s: string; t: string }>) {
+        if (e.s === 'stdout') io.stdout.write(e.t);
+        else if (e.s === 'stderr') io.stderr.write(e.t);
+      }
+      from = r.body.next;
+      if (r.body.done) {
+        const job = r.body.job;
+        if (job.state === 'failed') {
+          err(`dockops: job ${jobId} failed: ${job.error}`);
+          return typeof job.exitCode === 'number' && job.exitCode !== 0 ? job.exitCode : 1;
+        }
+        // stderr always arrives through the log; stdout that was not streamed comes with the result.
+        const result = job.result;
+        if (result.stdout) io.stdout.write(result.stdout);
+        return result.exitCode;
+      }
+    }
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ECONNRESET') {
+      err(`dockops: cannot reach the dockops API at ${url} (${code}); is it running? Start it with \`npm start\`, or set DOCKOPS_API_URL`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    closeAgents();
+  }
+}

@@ -1,0 +1,170 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { z } from 'zod';
+import { JobSpec } from '../commands/index.js';
+import { Origin, JobResult, type LogEntry } from './types.js';
+
+/** What a BullMQ job carries: the spec, who asked, the target host, and the text as typed. */
+export const JobData = z.object({
+  spec: JobSpec,
+  origin: Origin,
+  host: z.string(),
+  command: z.string(),
+  submittedAt: z.number(),
+});
+export type JobData = z.infer<typeof JobData>;
+
+/** BullMQ queue of one Docker host. Each host has its own, so a slow host never blocks another. */
+export function queueName(host: string): string {
+  return `jobs-${host}`;
+}
+
+/**
+ * Job IDs carry their host (`local.3f2a…`), so any process can find a job's queue from its ID
+ * alone. Host names cannot contain a dot (config.ts), so the split is unambiguous.
+ */
+export function jobId(host: string, key: string): string {
+  return `${host}.${key}`;
+}
+
+export function hostOfJobId(id: string): string | undefined {
+  const dot = id.indexOf('.');
+  return dot > 0 ? id.slice(0, dot) : undefined;
+}
+
+/** An idempotency key as given by a door, made safe for a BullMQ job ID (no colons, bounded). */
+export function idempotencyKey(door: string, key: string): string {
+  return `${door}-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+}
+
+export interface RedisSettings {
+  url: string;
+  /** Producers fail fast when Redis is away; workers wait for it (BullMQ's advice). */
+  role: 'producer' | 'worker';
+}
+
+/** An ioredis connection set up the way BullMQ wants it for the role. */
+export function redisConnection(s: RedisSettings): Redis {
+  const opts: RedisOptions =
+    s.role === 'worker'
+      ? { maxRetriesPerRequest: null, enableReadyCheck: true }
+      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 };
+  return new Redis(s.url, { ...opts, lazyConnect: false, retryStrategy: (n) => Math.min(n * 200, 2000) });
+}
+
+export interface EnqueueRequest {
+  spec: JobSpec;
+  origin: Origin;
+  host: string;
+  command: string;
+  /** Same key, same job: a retried request is not a second job. */
+  idempotencyKey?: string;
+}
+
+/** Producer side of the job model: one Queue per host on a shared connection. */
+export class JobQueues {
+  private queues = new Map<string, Queue>();
+  private events = new Map<string, QueueEvents>();
+  /** Blocking readers need connections of their own, closed with the queues. */
+  private extra: Redis[] = [];
+
+  constructor(
+    private connection: Redis,
+    readonly prefix: string,
+    readonly hosts: string[],
+    private keepJobs = 1000,
+  ) {}
+
+  queue(host: string): Queue {
+    let q = this.queues.get(host);
+    if (!q) {
+      if (!this.hosts.includes(host)) throw new Error(`unknown host "${host}"`);
+      q = new Queue(queueName(host), { connection: this.connection, prefix: this.prefix });
+      q.on('error', () => undefined); // connection errors surface on the calls that need Redis
+      this.queues.set(host, q);
+    }
+    return q;
+  }
+
+  /** QueueEvents for a host, made ready before use (a job finishing earlier would be missed). */
+  async queueEvents(host: string): Promise<QueueEvents> {
+    let e = this.events.get(host);
+    if (!e) {
+      const conn = this.connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+      this.extra.push(conn);
+      e = new QueueEvents(queueName(host), { connection: conn, prefix: this.prefix });
+      this.events.set(host, e);
+      await e.waitUntilReady();
+    }
+    return e;
+  }
+
+  async enqueue(req: EnqueueRequest): Promise<Job> {
+    const data: JobData = { spec: req.spec, origin: req.origin, host: req.host, command: req.command, submittedAt: Date.now() };
+    const id = jobId(req.host, req.idempotencyKey ?? randomUUID());
+    return this.queue(req.host).add(req.spec.kind, data, {
+      jobId: id,
+      // A docker command is not retried blindly: `run` twice is two containers.
+      attempts: 1,
+      removeOnComplete: { count: this.keepJobs },
+      removeOnFail: { count: this.keepJobs },
+    });
+  }
+
+  async get(id: string): Promise<Job | undefined> {
+    const host = hostOfJobId(id);
+    if (!host || !this.hosts.includes(host)) return undefined;
+    return (await this.queue(host).getJob(id)) ?? undefined;
+  }
+
+  /** Log entries of a job from index `from` on. */
+  async logs(id: string, from: number): Promise<{ entries: LogEntry[]; next: number }> {
+    const host = hostOfJobId(id) as string;
+    const { logs } = await this.queue(host).getJobLogs(id, from, -1, true);
+    const entries: LogEntry[] = [];
+    for (const l of logs) {
+      try {
+        entries.push(JSON.parse(l) as LogEntry);
+      } catch {
+        entries.push({ s: 'progress', t: l });
+      }
+    }
+    return { entries, next: from + logs.length };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.events.values()].map((e) => e.close()));
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    for (const c of this.extra) c.disconnect();
+  }
+}
+
+/** A job as every door shows it: state, exit code, result, error. */
+export async function jobView(job: Job) {
+  const state = await job.getState();
+  const result = job.returnvalue ? JobResult.safeParse(job.returnvalue) : undefined;
+  const data = job.data as JobData;
+  const origin = { ...data.origin } as Record<string, unknown>;
+  return {
+    id: job.id,
+    host: data.host,
+    kind: data.spec?.kind,
+    command: data.command,
+    origin,
+    state,
+    progress: job.progress,
+    exitCode: result?.success ? result.data.exitCode : state === 'failed' ? 1 : null,
+    result: result?.success ? result.data : null,
+    error: state === 'failed' ? job.failedReason : null,
+    createdAt: new Date(job.timestamp).toISOString(),
+    startedAt: job.processedOn ? new Date(job.processedOn).toISOString() : null,
+    finishedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+  };
+}
+export type JobView = Awaited<ReturnType<typeof jobView>>;
+
+/** Redis channel on which cancel requests reach whichever worker runs the job. */
+export function cancelChannel(prefix: string): string {
+  return `${prefix}:cancel`;
+}

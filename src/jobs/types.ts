@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+
+/** Who asked and where the answer goes. Travels with the job; never holds a secret. */
+export const Origin = z.discriminatedUnion('door', [
+  z.object({ door: z.literal('api'), token: z.string(), ip: z.string().optional() }),
+  z.object({ door: z.literal('cli'), token: z.string(), user: z.string().optional() }),
+  z.object({
+    door: z.literal('slack'),
+    team: z.string(),
+    channel: z.string(),
+    user: z.string(),
+    responseUrl: z.string().optional(),
+    thread: z.string().optional(),
+  }),
+  z.object({ door: z.literal('github'), delivery: z.string(), repo: z.string(), sha: z.string() }),
+  z.object({ door: z.literal('schedule'), name: z.string() }),
+]);
+export type Origin = z.infer<typeof Origin>;
+
+/** One job's result: what the docker CLI would have printed, its exit code, and structured data. */
+export const JobResult = z.object({
+  exitCode: z.number().int(),
+  /** docker-CLI text on stdout (for streamed commands, only what was not streamed). */
+  stdout: z.string(),
+  stderr: z.string(),
+  /** True when the output reached the job log as it happened (run, pull, logs). */
+  streamed: z.boolean().default(false),
+  /** Output was longer than the cap; the job log has all of it. */
+  truncated: z.boolean().default(false),
+  data: z.unknown().optional(),
+});
+export type JobResult = z.infer<typeof JobResult>;
+
+/** A line of a job's log, as kept in Redis (BullMQ's job log) and served by the API. */
+export interface LogEntry {
+  /** stdout/stderr of the docker command, or a progress note from dockops itself. */
+  s: 'stdout' | 'stderr' | 'progress';
+  t: string;
+}
+
+/** Everything a command's `run` may use. Given by the worker, one per job. */
+export interface RunContext {
+  jobId: string;
+  host: string;
+  docker: Docker;
+  log: Logger;
+  /** Aborted when the job is cancelled or the worker shuts down hard. */
+  signal: AbortSignal;
+  /** Appends docker-CLI output to the job log, where doors read it as it comes. */
+  output(stream: 'stdout' | 'stderr', text: string): void;
+  /** Structured progress (layers, bytes, steps) for reporters that draw it. */
+  progress(p: Record<string, unknown>): void;
+  now(): number;
+}

@@ -1,0 +1,189 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import { commandForKind } from '../commands/index.js';
+import { DockopsError, UnavailableError } from '../errors.js';
+import { JobData, cancelChannel, queueName } from './queue.js';
+import type { JobResult, LogEntry, RunContext } from './types.js';
+
+export interface WorkerOptions {
+  host: string;
+  docker: Docker;
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  log: Logger;
+  /** Cap on the stdout/stderr kept in a result; the job log keeps more. */
+  resultMaxBytes: number;
+  now?: () => number;
+}
+
+/** Longest output kept in a job's log in Redis; beyond it the log says it was cut. */
+const LOG_MAX_BYTES = 16 * 1024 * 1024;
+/** Output is written to Redis in batches: often enough to look live, rarely enough to be cheap. */
+const FLUSH_MS = 50;
+const FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Buffers a job's output and writes it to the job log in batches, merging consecutive chunks
+ * of the same stream. `flush()` must finish before the job completes, so a reader who sees the
+ * job done has all of its output.
+ */
+class OutputLog {
+  private pending: LogEntry[] = [];
+  private pendingBytes = 0;
+  private total = 0;
+  private cut = false;
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  /** Captured output for the result (capped). */
+  stdout = '';
+  stderr = '';
+  truncated = false;
+
+  constructor(private job: Job, private resultMax: number) {}
+
+  write(s: LogEntry['s'], t: string) {
+    if (!t) return;
+    if (s !== 'progress') {
+      const kept = this.stdout.length + this.stderr.length;
+      if (kept + t.length <= this.resultMax) {
+        if (s === 'stdout') this.stdout += t;
+        else this.stderr += t;
+      } else this.truncated = true;
+    }
+    if (this.cut) return;
+    this.total += t.length;
+    if (this.total > LOG_MAX_BYTES) {
+      this.cut = true;
+      this.pending.push({ s: 'stderr', t: `dockops: output beyond ${LOG_MAX_BYTES} bytes was not kept\n` });
+      return;
+    }
+    const last = this.pending[this.pending.length - 1];
+    if (last && last.s === s) last.t += t;
+    else this.pending.push({ s, t });
+    this.pendingBytes += t.length;
+    if (this.pendingBytes >= FLUSH_BYTES) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  flush(): Promise<unknown> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (batch.length) {
+      this.chain = this.chain.then(async () => {
+        for (const e of batch) await this.job.log(JSON.stringify(e));
+      });
+    }
+    return this.chain;
+  }
+}
+
+/**
+ * Runs one job: parses its data again (Redis is not trusted to hold what we wrote), runs the
+ * verb, and returns the docker answer. A docker error is an answer (completed, non-zero exit);
+ * only what stops the job from getting an answer fails it: an unknown spec, an unreachable
+ * engine, a cancel.
+ */
+export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSignal): Promise<JobResult> {
+  const parsed = JobData.safeParse(job.data);
+  if (!parsed.success) {
+    throw new UnrecoverableError(`invalid job data: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const data = parsed.data;
+  const cmd = commandForKind(data.spec.kind);
+  if (!cmd) throw new UnrecoverableError(`unknown job kind: ${data.spec.kind}`);
+  const log = opts.log.child({ jobId: job.id, kind: data.spec.kind, host: opts.host });
+  const out = new OutputLog(job, opts.resultMaxBytes);
+  const ctx: RunContext = {
+    jobId: job.id as string,
+    host: opts.host,
+    docker: opts.docker,
+    log,
+    signal,
+    output: (s, t) => out.write(s, t),
+    progress: (p) => {
+      void job.updateProgress(p).catch((err) => log.warn({ err }, 'progress update failed'));
+    },
+    now: opts.now ?? Date.now,
+  };
+  const started = Date.now();
+  log.info({ command: data.command, origin: data.origin.door }, 'job started');
+  try {
+    const res = await cmd.run(data.spec, ctx);
+    // A cancelled job is cancelled even when its verb wound up cleanly (a killed container exits 137).
+    if (signal.aborted) throw signal.reason ?? new Error('cancelled');
+    // Doors read stderr from the log only, so non-streamed stderr goes there too.
+    if (res.stderr) out.write('stderr', res.stderr);
+    await out.flush();
+    const result: JobResult = {
+      ...res,
+      stdout: res.streamed ? res.stdout : res.stdout.slice(0, opts.resultMaxBytes),
+      truncated: res.truncated || out.truncated || res.stdout.length > opts.resultMaxBytes,
+    };
+    log.info({ exitCode: result.exitCode, ms: Date.now() - started }, 'job finished');
+    return result;
+  } catch (err) {
+    if (err instanceof DockopsError && !(err instanceof UnavailableError) && !signal.aborted) out.write('stderr', `${err.message}\n`);
+    await out.flush().catch(() => undefined);
+    if (signal.aborted) {
+      log.info({ ms: Date.now() - started }, 'job cancelled');
+      throw new UnrecoverableError(`cancelled: ${String(signal.reason ?? 'by request')}`);
+    }
+    if (err instanceof UnavailableError) {
+      log.error({ err: err.message }, 'docker engine unavailable');
+      throw err;
+    }
+    if (err instanceof DockopsError) {
+      log.info({ exitCode: err.exitCode, ms: Date.now() - started }, 'job finished with a docker error');
+      return { exitCode: err.exitCode, stdout: '', stderr: `${err.message}\n`, streamed: false, truncated: false };
+    }
+    log.error({ err }, 'job failed');
+    throw err;
+  }
+}
+
+/** A BullMQ worker for one host's queue, listening for cancel requests from any door. */
+export function startWorker(opts: WorkerOptions) {
+  const worker = new Worker(queueName(opts.host), (job, _token, signal) => processJob(job, opts, signal ?? new AbortController().signal), {
+    connection: opts.connection,
+    prefix: opts.prefix,
+    concurrency: opts.concurrency,
+    // A job whose worker died is taken up again once; a second stall fails it with a reason.
+    maxStalledCount: 1,
+    stalledInterval: 15_000,
+    lockDuration: 30_000,
+    name: `dockops-${opts.host}`,
+  });
+  worker.on('error', (err) => opts.log.error({ err: (err as Error).message }, 'worker error'));
+  worker.on('failed', (job, err) => opts.log.warn({ jobId: job?.id, reason: err.message }, 'job failed'));
+
+  const sub = opts.connection.duplicate();
+  void sub.subscribe(cancelChannel(opts.prefix)).catch((err) => opts.log.error({ err }, 'cancel subscription failed'));
+  sub.on('message', (_ch, id: string) => {
+    if (worker.cancelJob(id, 'cancelled by request')) opts.log.info({ jobId: id }, 'cancelling job');
+  });
+  sub.on('error', () => undefined);
+
+  return {
+    worker,
+    /**
+     * Drains: takes no new job, lets running ones finish within the grace period, then cancels
+     * what is left (its lock lapses and another worker takes it up).
+     */
+    async close(graceMs: number) {
+      const closing = worker.close();
+      const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
+      if (timedOut) {
+        opts.log.warn('shutdown grace period over: cancelling running jobs');
+        worker.cancelAllJobs('worker shutting down');
+        await worker.close(true);
+      }
+      sub.disconnect();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import path from 'node:path';
+import type { RunPolicy } from '../config.js';
+import type { JobSpec } from '../commands/index.js';
+import { PolicyError } from '../errors.js';
+
+/**
+ * The Docker socket is root on the host. Before anything is enqueued, a container's options are
+ * held against the policy: privileged mode, host namespaces, added capabilities and bind mounts
+ * outside the allowlist are refused unless configured, with the variable that would allow them.
+ */
+export function checkPolicy(spec: JobSpec, policy: RunPolicy): void {
+  if (spec.kind !== 'container.run') return;
+  if (spec.privileged && !policy.allowPrivileged) {
+    throw new PolicyError('refused by policy: --privileged gives the container root on the host (set DOCKOPS_ALLOW_PRIVILEGED=true to allow it)');
+  }
+  if (spec.capAdd.length && !policy.allowCapAdd) {
+    throw new PolicyError(`refused by policy: --cap-add ${spec.capAdd.join(',')} (set DOCKOPS_ALLOW_CAP_ADD=true to allow it)`);
+  }
+  if ((spec.network === 'host' || spec.network?.startsWith('container:')) && !policy.allowHostNamespaces) {
+    throw new PolicyError(`refused by policy: --network ${spec.network} shares a namespace outside the container (set DOCKOPS_ALLOW_HOST_NAMESPACES=true to allow it)`);
+  }
+  for (const m of spec.mounts) {
+    if (m.type !== 'bind') continue;
+    const src = path.posix.normalize(m.source);
+    const ok = policy.bindAllowlist.some((dir) => src === dir || src.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
+    if (!ok) {
+      throw new PolicyError(
+        `refused by policy: bind mount of ${m.source} is outside the allowed host paths (${policy.bindAllowlist.join(', ') || 'none'}); use a named volume, or add the directory to DOCKOPS_BIND_ALLOWLIST`,
+      );
+    }
+  }
+}

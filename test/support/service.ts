@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DOCKER_HOST, REDIS_URL } from './env.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'bin/dockops');
+
+export interface Service {
+  url: string;
+  token: string;
+  prefix: string;
+  proc: ChildProcess;
+  logs(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts the real `dockops start` process on a free port with a queue prefix of its own. */
+export async function startService(env: Record<string, string> = {}): Promise<Service> {
+  const token = randomBytes(16).toString('hex');
+  const prefix = `e2e-${randomBytes(4).toString('hex')}`;
+  const proc = spawn(BIN, ['start'], {
+    env: {
+      ...process.env,
+      DOCKER_HOST,
+      REDIS_URL,
+      DOCKOPS_PORT: '0',
+      DOCKOPS_ANNOUNCE: '1',
+      DOCKOPS_API_TOKENS: `e2e:${token}`,
+      DOCKOPS_QUEUE_PREFIX: prefix,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`service did not start:\n${err}\n${out}`)), 30_000);
+    proc.stderr?.on('data', (c: Buffer) => {
+      err += c.toString();
+      const m = /dockops listening on (http:\/\/\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`service exited with ${code}:\n${err}\n${out}`));
+    });
+  });
+  return {
+    url,
+    token,
+    prefix,
+    proc,
+    logs: () => out,
+    stop(signal: NodeJS.Signals = 'SIGTERM') {
+      return new Promise((resolve) => {
+        if (proc.exitCode !== null) return resolve(proc.exitCode);
+        proc.once('exit', (code) => resolve(code));
+        proc.kill(signal);
+      });
+    },
+  };
+}
+
+/** Runs `dockops docker <args>` as a person would, against a running service. */
+export function cli(svc: Pick<Service, 'url' | 'token'>, args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const p = spawn(BIN, ['docker', ...args], {
+      env: { ...process.env, DOCKOPS_API_URL: svc.url, DOCKOPS_TOKEN: svc.token, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    p.on('exit', (code) => resolve({ stdout, stderr, code }));
+  });
+}
+
+/** A JSON call to the service's API. */
+export async function api(svc: Pick<Service, 'url' | 'token'>, method: string, p: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${svc.url}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${svc.token}`, 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { text };
+  }
+  return { status: res.status, body: json };
+}
