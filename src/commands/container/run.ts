@@ -126,9 +126,13 @@ async function runForeground(spec: ContainerRunSpec, ctx: RunContext, container:
   // missed ('next-exit' asked after the exit would wait forever).
   const { done: waited } = await waitRegistered(ctx, container, spec.rm ? 'removed' : 'next-exit');
   waited.catch(() => undefined);
+  let killing: Promise<unknown> | undefined;
   const onAbort = () => {
     ctx.log.info({ container: container.id }, 'job cancelled: killing its container');
-    void container.kill().catch(() => undefined).then(() => (spec.rm ? removeQuietly(container) : undefined));
+    killing = container
+      .kill()
+      .catch(() => undefined)
+      .then(() => (spec.rm ? removeQuietly(container) : undefined));
   };
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -142,6 +146,8 @@ async function runForeground(spec: ContainerRunSpec, ctx: RunContext, container:
     return { exitCode: res.StatusCode, stdout: '', stderr: '', streamed: true, truncated: false, data: { id: container.id } };
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
+    // A cancelled job ends only once its container is stopped: nothing keeps running unseen.
+    if (killing) await killing;
     (attach as unknown as { destroy?: () => void }).destroy?.();
   }
 }
