@@ -64,7 +64,8 @@ async function endToEnd() {
   const env = { ...process.env, DOCKER_HOST, DOCKOPS_API_URL: svc.url, DOCKOPS_TOKEN: svc.token };
   const args = ['run', '--rm', 'busybox', 'true'];
   const dockops = () => spawnSync(process.execPath, [path.join(ROOT, 'dist/main.js'), 'docker', ...args], { env });
-  const times: Record<string, number[]> = { dockops: [] };
+  // Node's own start-up, the floor under any Node CLI (docker's Go binary starts in ~10 ms).
+  const times: Record<string, number[]> = { dockops: [], 'node -e 0': [] };
   for (const c of CLIS) times[c] = [];
   // Warm-up: page cache, the engine's image and layer caches, the service's connections.
   for (let i = 0; i < 3; i++) {
@@ -72,10 +73,10 @@ async function endToEnd() {
     for (const c of CLIS) spawnSync(c, args, { env });
   }
   for (let i = 0; i < RUNS; i++) {
-    const order = i % 2 ? ['dockops', ...CLIS] : [...CLIS, 'dockops'];
+    const order = i % 2 ? ['dockops', 'node -e 0', ...CLIS] : [...CLIS, 'node -e 0', 'dockops'];
     for (const who of order) {
       const t0 = process.hrtime.bigint();
-      const r = who === 'dockops' ? dockops() : spawnSync(who, args, { env });
+      const r = who === 'dockops' ? dockops() : who === 'node -e 0' ? spawnSync(process.execPath, ['-e', '0']) : spawnSync(who, args, { env });
       times[who].push(ms(t0));
       if (r.status !== 0) throw new Error(`${who} exited ${r.status}: ${r.stderr}`);
     }
@@ -136,7 +137,7 @@ async function main() {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   const e2e = await endToEnd();
   const rt = await queueRoundTrip();
-  const cliRows = Object.entries(e2e).map(([who, t]) => `| ${who === 'dockops' ? 'dockops docker run --rm busybox true' : `${who} run --rm busybox true (${spawnSync(who, ['--version']).stdout.toString().trim().replace(/^Docker version /, 'v')})`} | ${f(median(t))} | ${f(q(t, 0.9))} | ${t.length} |`);
+  const cliRows = Object.entries(e2e).map(([who, t]) => `| ${who === 'dockops' ? 'dockops docker run --rm busybox true' : who === 'node -e 0' ? '`node -e 0` (Node start-up alone, the floor of any Node CLI)' : `${who} run --rm busybox true (${spawnSync(who, ['--version']).stdout.toString().trim().replace(/^Docker version /, 'v')})`} | ${f(median(t))} | ${f(q(t, 0.9))} | ${t.length} |`);
   const ratios = CLIS.map((c) => `- dockops / \`${c}\`: **${(median(e2e.dockops) / median(e2e[c])).toFixed(2)}** (target ≤ 1.3)`);
   const md = `# Benchmark results
 
@@ -150,6 +151,7 @@ on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.versio
 ${cliRows.join('\n')}
 
 ${ratios.join('\n')}
+- dockops minus Node's own start-up, over the docker CLI: **${((median(e2e.dockops) - median(e2e['node -e 0'])) / median(e2e[CLIS[CLIS.length - 1]])).toFixed(2)}**
 
 ## bench/dispatch — queue round trip (${QUEUE_JOBS} jobs each, alternating, one at a time)
 
@@ -174,7 +176,7 @@ dockops queue overhead at p50 (dockops − engine call): **${f(q(rt.ours, 0.5) -
   process.stdout.write(md);
 }
 
-main().catch((err) => {
+main().then(() => process.exit(0)).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -137,3 +137,17 @@ test('cancel reaches a running job: the container is killed and the job fails as
   const info = await d.getContainer(name).inspect();
   assert.equal(info.State.Running, false);
 });
+
+test('logs -f follows a running container as it writes, and stops after --for', async () => {
+  const name = uniqueName('follow');
+  cleanup.push(name);
+  const started = await h.run(`run -d --name ${name} busybox sh -c 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.3; done'`);
+  assert.equal(started.result.exitCode, 0, started.stderr);
+  const r = await h.run(`logs -f --for 2s ${name}`);
+  assert.equal(r.result.exitCode, 0);
+  const ticks = r.stdout.trim().split('\n');
+  assert.ok(ticks.length >= 4, `several lines arrived while following: ${ticks.length}`);
+  assert.equal(ticks[0], 'tick 1');
+  // Entries reached the job log in several batches while it ran, not once at the end.
+  assert.ok(r.entries.filter((e) => e.s === 'stdout').length >= 2);
+});
