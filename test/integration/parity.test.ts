@@ -96,6 +96,8 @@ test('info: the Server block is the docker CLI one (counts aside)', async () => 
       .slice(s.indexOf('Server:'))
       .split('\n')
       .filter((l) => !/^ ?( Containers| Running| Paused| Stopped| Images):/.test(l))
+      // docker prints the runtimes from a Go map: their order changes from run to run.
+      .map((l) => (l.startsWith(' Runtimes: ') ? ` Runtimes: ${l.slice(11).split(' ').sort().join(' ')}` : l))
       .join('\n');
   const ours = await h.run('info');
   const theirs = dockerCli(['info']);
