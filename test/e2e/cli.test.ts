@@ -167,3 +167,45 @@ test('the CLI says where the API is when it cannot reach it', async () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /cannot reach the dockops API at http:\/\/127\.0\.0\.1:1/);
 });
+
+test('a job for a host with no live worker says so instead of waiting silently', async () => {
+  const own = await startService({ DOCKOPS_DOCKER_HOSTS: 'local=unix:///run/dockops/docker.sock,spare=unix:///run/dockops/docker.sock' });
+  try {
+    // `start` runs a worker for every configured host: no warning for either.
+    const sub = await api(own, 'POST', '/api/jobs', { command: 'version', host: 'spare' });
+    assert.equal(sub.status, 202);
+    assert.equal(sub.body.warning, undefined);
+  } finally {
+    await own.stop();
+    const r = redis();
+    await dropPrefix(r, own.prefix);
+    r.disconnect();
+  }
+  // `serve` runs no worker: the API says the job will wait.
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('../support/service.js');
+  const token = 'serve-only-token-0123456789';
+  const prefix = `e2e-serve-${Date.now()}`;
+  const proc = spawn(BIN, ['serve'], {
+    env: { ...process.env, DOCKOPS_PORT: '0', DOCKOPS_ANNOUNCE: '1', DOCKOPS_API_TOKENS: `t:${token}`, DOCKOPS_QUEUE_PREFIX: prefix },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve) => {
+    let e = '';
+    proc.stderr.on('data', (c: Buffer) => {
+      e += c.toString();
+      const m = /listening on (\S+)/.exec(e);
+      if (m) resolve(m[1]);
+    });
+  });
+  try {
+    const sub = await api({ url, token }, 'POST', '/api/jobs', { command: 'version' });
+    assert.equal(sub.status, 202);
+    assert.match(sub.body.warning, /no worker is running for host "local"/);
+  } finally {
+    proc.kill('SIGTERM');
+    const r = redis();
+    await dropPrefix(r, prefix);
+    r.disconnect();
+  }
+});

@@ -90,7 +90,10 @@ export function apiRouter(deps: ApiDeps): Router {
         idempotencyKey: key ? idempotencyKey(`api-${tokenName}`, key) : undefined,
       });
       deps.log.info({ jobId: job.id, kind: outcome.spec.kind, host, door, tokenName }, 'job enqueued');
-      res.status(202).location(`/api/jobs/${job.id}`).json({ id: job.id, host, kind: outcome.spec.kind });
+      // A job for a host nobody serves would wait silently: say so (the job stays queued).
+      const workers = await deps.jobs.queue(host).getWorkersCount().catch(() => -1);
+      const warning = workers === 0 ? `no worker is running for host "${host}": the job waits in the queue until one starts (dockops worker --host ${host})` : undefined;
+      res.status(202).location(`/api/jobs/${job.id}`).json({ id: job.id, host, kind: outcome.spec.kind, ...(warning ? { warning } : {}) });
     } catch (err) {
       sendError(res, err, deps.log);
     }

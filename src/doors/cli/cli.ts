@@ -65,6 +65,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
       return typeof submit.body.exitCode === 'number' ? submit.body.exitCode : 1;
     }
     jobId = submit.body.id as string;
+    if (submit.body.warning) err(`dockops: ${submit.body.warning}`);
     let from = 0;
     for (;;) {
       const r = await requestJson('GET', `${url}/api/jobs/${jobId}/logs?from=${from}&wait=20`, token, undefined, ac.signal);
