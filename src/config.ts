@@ -56,6 +56,7 @@ const Env = z.object({
   DOCKOPS_RESULT_MAX_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   DOCKOPS_KEEP_JOBS: int(1000, 1, 1_000_000),
   DOCKOPS_SHUTDOWN_GRACE_MS: int(30_000, 0, 3_600_000),
+  DOCKOPS_JOB_LOCK_MS: int(30_000, 1000, 600_000),
   DOCKOPS_ALLOW_PRIVILEGED: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_HOST_NAMESPACES: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_CAP_ADD: z.enum(['true', 'false']).default('false'),
@@ -78,6 +79,8 @@ export interface Config {
   resultMaxBytes: number;
   keepJobs: number;
   shutdownGraceMs: number;
+  /** How long a job's lock lasts without renewal: a dead worker's job is taken up after it. */
+  jobLockMs: number;
   logLevel: string;
   policy: RunPolicy;
 }
@@ -134,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     resultMaxBytes: e.DOCKOPS_RESULT_MAX_BYTES,
     keepJobs: e.DOCKOPS_KEEP_JOBS,
     shutdownGraceMs: e.DOCKOPS_SHUTDOWN_GRACE_MS,
+    jobLockMs: e.DOCKOPS_JOB_LOCK_MS,
     logLevel: e.LOG_LEVEL,
     policy: {
       allowPrivileged: e.DOCKOPS_ALLOW_PRIVILEGED === 'true',

@@ -43,6 +43,8 @@ export interface LogEntry {
 /** Everything a command's `run` may use. Given by the worker, one per job. */
 export interface RunContext {
   jobId: string;
+  /** 1 the first time; more when a worker died with the job and another took it up. */
+  attempt: number;
   host: string;
   docker: Docker;
   log: Logger;
@@ -53,4 +55,6 @@ export interface RunContext {
   /** Structured progress (layers, bytes, steps) for reporters that draw it. */
   progress(p: Record<string, unknown>): void;
   now(): number;
+  /** Drops the output logged so far (a resumed job replays it from the start). */
+  restartOutput(): Promise<void>;
 }

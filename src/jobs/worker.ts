@@ -16,6 +16,8 @@ export interface WorkerOptions {
   log: Logger;
   /** Cap on the stdout/stderr kept in a result; the job log keeps more. */
   resultMaxBytes: number;
+  /** Lock duration; a dead worker's job is taken up again after it (default 30 s). */
+  lockMs?: number;
   now?: () => number;
 }
 
@@ -68,6 +70,13 @@ class OutputLog {
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
 
+  /** Forgets what was captured (the job log itself is cleared by the caller). */
+  reset() {
+    this.stdout = '';
+    this.stderr = '';
+    this.total = 0;
+  }
+
   flush(): Promise<unknown> {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -101,6 +110,7 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
   const out = new OutputLog(job, opts.resultMaxBytes);
   const ctx: RunContext = {
     jobId: job.id as string,
+    attempt: job.attemptsStarted,
     host: opts.host,
     docker: opts.docker,
     log,
@@ -110,6 +120,11 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
       void job.updateProgress(p).catch((err) => log.warn({ err }, 'progress update failed'));
     },
     now: opts.now ?? Date.now,
+    restartOutput: async () => {
+      await out.flush();
+      out.reset();
+      await job.clearLogs();
+    },
   };
   const started = Date.now();
   log.info({ command: data.command, origin: data.origin.door }, 'job started');
@@ -155,8 +170,8 @@ export function startWorker(opts: WorkerOptions) {
     concurrency: opts.concurrency,
     // A job whose worker died is taken up again once; a second stall fails it with a reason.
     maxStalledCount: 1,
-    stalledInterval: 15_000,
-    lockDuration: 30_000,
+    stalledInterval: Math.max(500, Math.floor((opts.lockMs ?? 30_000) / 2)),
+    lockDuration: opts.lockMs ?? 30_000,
     name: `dockops-${opts.host}`,
   });
   worker.on('error', (err) => opts.log.error({ err: (err as Error).message }, 'worker error'));

@@ -152,6 +152,53 @@ async function runForeground(spec: ContainerRunSpec, ctx: RunContext, container:
   }
 }
 
+/**
+ * A worker died while running this job and another took it up. `run` must not run the command
+ * twice: the container the earlier attempt made (found by its dockops.job-id label) is followed
+ * to its end instead, its output replayed from the start. With --rm a finished container leaves
+ * no trace, so the outcome is unknown and said so rather than guessed by running again.
+ */
+async function resumeEarlierAttempt(spec: ContainerRunSpec, ctx: RunContext): Promise<JobResult | undefined> {
+  let found: Docker.ContainerInfo[];
+  try {
+    found = await ctx.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`dockops.job-id=${ctx.jobId}`] }) } as {});
+  } catch (err) {
+    throw toDockerError(err);
+  }
+  if (found.length === 0) {
+    if (!spec.rm) return undefined; // the earlier attempt never made its container: run it now
+    throw new DockerError(
+      'dockops: the worker running this job stopped, and its --rm container is gone: its outcome is unknown. Not running it a second time; check the effects and run it again if needed.',
+      125,
+    );
+  }
+  const prev = found[0];
+  const container = ctx.docker.getContainer(prev.Id);
+  ctx.log.warn({ container: prev.Id, state: prev.State }, 'resuming the container of an earlier attempt');
+  if (prev.State === 'created') {
+    if (spec.detach) {
+      await start(ctx, container, spec.rm);
+      return { exitCode: 0, stdout: `${prev.Id}\n`, stderr: '', streamed: false, truncated: false, data: { id: prev.Id } };
+    }
+    return runForeground(spec, ctx, container);
+  }
+  if (spec.detach) return { exitCode: 0, stdout: `${prev.Id}\n`, stderr: '', streamed: false, truncated: false, data: { id: prev.Id } };
+  // Replay what it printed so far and follow it to its end ('not-running' cannot miss the exit).
+  await ctx.restartOutput();
+  const stream = (await container.logs({ stdout: true, stderr: true, follow: true } as {})) as unknown as NodeJS.ReadableStream;
+  const ended = new Promise<void>((resolve) => {
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', () => resolve());
+  });
+  stream.on('data', demux((s, data) => ctx.output(s, data.toString('utf8'))));
+  const res = (await container.wait({ condition: 'not-running' } as {})) as WaitAnswer;
+  await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+  (stream as unknown as { destroy?: () => void }).destroy?.();
+  if (spec.rm) await removeQuietly(container);
+  return { exitCode: res.StatusCode, stdout: '', stderr: '', streamed: true, truncated: false, data: { id: prev.Id, resumed: true } };
+}
+
 export const containerRun = defineCommand({
   path: ['container', 'run'],
   aliases: [['run']],
@@ -170,6 +217,10 @@ export const containerRun = defineCommand({
     };
   },
   async run(spec, ctx) {
+    if (ctx.attempt > 1) {
+      const resumed = await resumeEarlierAttempt(spec, ctx);
+      if (resumed) return resumed;
+    }
     if (spec.noTerminalNote) ctx.output('stderr', 'dockops: -i/-t ignored: there is no terminal here; output is captured\n');
     const container = await createContainer(ctx, spec, !spec.detach);
     if (spec.detach) {
