@@ -61,6 +61,12 @@ const Env = z.object({
   DOCKOPS_ALLOW_HOST_NAMESPACES: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_CAP_ADD: z.enum(['true', 'false']).default('false'),
   DOCKOPS_BIND_ALLOWLIST: z.string().default(''),
+  SLACK_SIGNING_SECRET: z.string().optional(),
+  SLACK_BOT_TOKEN: z.string().regex(/^xox[bp]-/, 'must be a bot token (xoxb-…)').optional(),
+  SLACK_APP_TOKEN: z.string().optional(),
+  SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
+  SLACK_COMMAND: z.string().regex(/^\/[a-z0-9_-]+$/, 'a slash command such as /docker').default('/docker'),
+  SLACK_ALLOWED_CHANNELS: z.string().default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -83,6 +89,18 @@ export interface Config {
   jobLockMs: number;
   logLevel: string;
   policy: RunPolicy;
+  /** The Slack door, when SLACK_SIGNING_SECRET is set. */
+  slack?: SlackConfig;
+}
+
+export interface SlackConfig {
+  /** Several secrets are accepted while one is rotated. */
+  signingSecrets: string[];
+  botToken?: string;
+  apiUrl: string;
+  command: string;
+  /** Channel IDs where the command may run; `*` for every channel. Empty: none (deny by default). */
+  allowedChannels: string[];
 }
 
 /** What containers may do on the host; everything dangerous is off unless configured. */
@@ -122,8 +140,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const b of bindAllowlist) {
     if (!b.startsWith('/') || b.split('/').includes('..')) issues.push(`  DOCKOPS_BIND_ALLOWLIST: "${b}" must be an absolute path without ".."`);
   }
+  if (e.SLACK_APP_TOKEN) issues.push('  SLACK_APP_TOKEN: Socket Mode is not supported yet; unset it and use the HTTP endpoint POST /slack/events (README, Slack)');
+  const secrets = (e.SLACK_SIGNING_SECRET ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  if (e.SLACK_SIGNING_SECRET !== undefined && secrets.some((x) => x.length < 16)) issues.push('  SLACK_SIGNING_SECRET: looks too short; copy it from your Slack app\'s Basic Information page');
   if (issues.length) throw new ConfigError(`invalid configuration (see .env.example):\n${issues.join('\n')}`);
   return {
+    slack: secrets.length
+      ? {
+          signingSecrets: secrets,
+          botToken: e.SLACK_BOT_TOKEN,
+          apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+          command: e.SLACK_COMMAND,
+          allowedChannels: e.SLACK_ALLOWED_CHANNELS.split(',').map((x) => x.trim()).filter(Boolean),
+        }
+      : undefined,
     redisUrl: e.REDIS_URL,
     hosts,
     defaultHost,

@@ -41,6 +41,12 @@ async function serve(config: Config, withWorkers: string[]) {
   const jobs = new JobQueues(redis, config.queuePrefix, config.hosts.map((h) => h.name), config.keepJobs);
   const app = createApp({ redis, engines, log });
   app.use('/api', apiRouter({ jobs, redis, tokens: config.apiTokens, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log }));
+  let slackReporter: { close(): Promise<void> } | undefined;
+  if (config.slack) {
+    const [{ mountSlack }, { startSlackReporter }] = await Promise.all([import('./doors/slack/app.js'), import('./report/slack.js')]);
+    mountSlack(app, { config: config.slack, jobs, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log });
+    slackReporter = await startSlackReporter({ jobs, redis, log, publicUrl: config.publicUrl });
+  }
   const workers = withWorkers.map((host) => {
     const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
     connection.on('error', () => undefined);
@@ -58,6 +64,7 @@ async function serve(config: Config, withWorkers: string[]) {
   onShutdown(log, async () => {
     server.close();
     await Promise.all(workers.map((w) => w.close(config.shutdownGraceMs)));
+    await slackReporter?.close();
     await jobs.close();
     redis.disconnect();
   });

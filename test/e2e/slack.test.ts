@@ -1,0 +1,97 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Queue } from 'bullmq';
+import { startService, type Service } from '../support/service.js';
+import { postSigned, slashCommand, standInSlack } from '../support/slack.js';
+import { dropPrefix, redis } from '../support/env.js';
+
+const SECRET = 'slack-signing-secret-for-tests-0123456789';
+const OLD_SECRET = 'the-previous-signing-secret-0000000000';
+let svc: Service;
+let slack: Awaited<ReturnType<typeof standInSlack>>;
+
+before(async () => {
+  slack = await standInSlack();
+  svc = await startService({
+    SLACK_SIGNING_SECRET: `${SECRET},${OLD_SECRET}`,
+    SLACK_API_URL: `${slack.url}/api/`,
+    SLACK_ALLOWED_CHANNELS: 'C0OPS',
+  });
+});
+after(async () => {
+  await svc.stop();
+  await slack.close();
+  const r = redis();
+  await dropPrefix(r, svc.prefix);
+  r.disconnect();
+});
+
+async function queued(): Promise<number> {
+  const r = redis();
+  const q = new Queue('jobs-local', { connection: r, prefix: svc.prefix });
+  const n = await q.getJobCountByTypes('waiting', 'active', 'completed', 'failed', 'delayed');
+  await q.close();
+  r.disconnect();
+  return n;
+}
+
+test('/docker run: acked at once in the channel, the result reaches the response_url as Block Kit', async () => {
+  const body = slashCommand({ text: `run --rm busybox sh -c 'echo hello from slack; exit 2'`, responseUrl: `${slack.url}/respond/1` });
+  const ack = await postSigned(svc.url, body, SECRET);
+  assert.equal(ack.status, 200);
+  assert.equal(ack.body.response_type, 'in_channel');
+  assert.match(ack.body.text, /`docker run --rm busybox sh -c 'echo hello from slack; exit 2'` · job local\./);
+  const post = await slack.next('/respond/1');
+  assert.equal(post.body.replace_original, true);
+  assert.equal(post.body.response_type, 'in_channel');
+  const blocks = post.body.blocks as Array<{ type: string; text?: { text: string }; elements?: Array<{ text: string }> }>;
+  assert.match(blocks[0].elements?.[0].text ?? '', /exit 2/);
+  assert.equal(blocks[1].text?.text, '```hello from slack```');
+});
+
+test('a key rotated out still verifies while listed; usage errors come back at once in docker words', async () => {
+  const ack = await postSigned(svc.url, slashCommand({ text: 'run --foo busybox', responseUrl: `${slack.url}/respond/2` }), OLD_SECRET);
+  assert.equal(ack.status, 200);
+  assert.equal(ack.body.response_type, 'ephemeral');
+  assert.equal(ack.body.text, "```unknown flag: --foo\nSee 'docker run --help'.```");
+  const help = await postSigned(svc.url, slashCommand({ text: 'ps --help', responseUrl: `${slack.url}/respond/3` }), SECRET);
+  assert.match(help.body.text, /Usage:  docker ps \[OPTIONS\]/);
+  const injection = await postSigned(svc.url, slashCommand({ text: 'ps; rm -rf /', responseUrl: `${slack.url}/respond/4` }), SECRET);
+  assert.match(injection.body.text, /shell operator/);
+  const policy = await postSigned(svc.url, slashCommand({ text: 'run --privileged busybox', responseUrl: `${slack.url}/respond/5` }), SECRET);
+  assert.match(policy.body.text, /refused by policy/);
+});
+
+test('refused before anything is enqueued: bad signature, stale or future timestamp, other channels', async () => {
+  const before = await queued();
+  const body = slashCommand({ text: 'ps', responseUrl: `${slack.url}/respond/x` });
+  const bad = await postSigned(svc.url, body, 'not-the-secret-0000000000000000');
+  assert.equal(bad.status, 401);
+  assert.match(bad.body.message, /signature does not match/);
+  const tampered = await postSigned(svc.url, body.replace('text=ps', 'text=images'), SECRET, { signature: (await import('../../src/doors/slack/verify.js')).signSlackRequest(body, SECRET, Math.floor(Date.now() / 1000)).signature });
+  assert.equal(tampered.status, 401);
+  const old = await postSigned(svc.url, body, SECRET, { timestampSec: Math.floor(Date.now() / 1000) - 6 * 60 });
+  assert.equal(old.status, 401);
+  assert.match(old.body.message, /possible replay/);
+  const future = await postSigned(svc.url, body, SECRET, { timestampSec: Math.floor(Date.now() / 1000) + 6 * 60 });
+  assert.equal(future.status, 401);
+  const unsigned = await fetch(`${svc.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+  assert.equal(unsigned.status, 401);
+  const elsewhere = await postSigned(svc.url, slashCommand({ text: 'ps', channel: 'C0RANDOM', responseUrl: `${slack.url}/respond/y` }), SECRET);
+  assert.equal(elsewhere.body.response_type, 'ephemeral');
+  assert.match(elsewhere.body.text, /not enabled in this channel/);
+  assert.equal(await queued(), before, 'nothing was enqueued');
+});
+
+test('the same invocation delivered twice is one job', async () => {
+  const body = slashCommand({ text: 'version --format {{.Server.Os}}', responseUrl: `${slack.url}/respond/6`, triggerId: '1234.5678.abcdef' });
+  const a = await postSigned(svc.url, body, SECRET);
+  const b = await postSigned(svc.url, body, SECRET);
+  const id = (s: string) => /job (local\.\S+)/.exec(s)?.[1];
+  assert.ok(id(a.body.text));
+  assert.equal(id(a.body.text), id(b.body.text));
+  const post = await slack.next('/respond/6');
+  assert.match(JSON.stringify(post.body.blocks), /```linux```/);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(slack.posts.filter((p) => p.path === '/respond/6').length, 1, 'reported once');
+});

@@ -1,0 +1,91 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { signSlackRequest } from '../../src/doors/slack/verify.js';
+
+/** What Slack sends for a slash command (form-encoded), with overrides. */
+export function slashCommand(o: { text: string; responseUrl: string; channel?: string; user?: string; triggerId?: string; command?: string }) {
+  return new URLSearchParams({
+    token: 'deprecated-verification-token',
+    team_id: 'T0001',
+    team_domain: 'acme',
+    channel_id: o.channel ?? 'C0OPS',
+    channel_name: 'ops',
+    user_id: o.user ?? 'U0ALICE',
+    user_name: 'alice',
+    command: o.command ?? '/docker',
+    text: o.text,
+    api_app_id: 'A0DOCKOPS',
+    is_enterprise_install: 'false',
+    response_url: o.responseUrl,
+    trigger_id: o.triggerId ?? `${Date.now()}.${randomBytes(6).toString('hex')}`,
+  }).toString();
+}
+
+/** POSTs a body to /slack/events signed with Slack's v0 algorithm (or a given signature). */
+export async function postSigned(baseUrl: string, body: string, secret: string, opts: { timestampSec?: number; signature?: string } = {}) {
+  const sig = signSlackRequest(body, secret, opts.timestampSec ?? Math.floor(Date.now() / 1000));
+  const res = await fetch(`${baseUrl}/slack/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-signature': opts.signature ?? sig.signature,
+      'x-slack-request-timestamp': sig.timestamp,
+    },
+    body,
+  });
+  const text = await res.text();
+  let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { text };
+  }
+  return { status: res.status, body: json };
+}
+
+/**
+ * A local HTTP server standing in for Slack: it records what dockops posts to response URLs
+ * (and would answer Web API calls), so tests can see exactly what a channel would show.
+ */
+export async function standInSlack() {
+  const posts: Array<{ path: string; body: any }> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const waiters: Array<() => void> = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString();
+      let body: unknown = raw;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        body = Object.fromEntries(new URLSearchParams(raw));
+      }
+      posts.push({ path: req.url ?? '', body });
+      waiters.splice(0).forEach((w) => w());
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ ok: true }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    posts,
+    /** Resolves with the first post to `path`, waiting for it if needed. */
+    async next(path: string, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = posts.find((p) => p.path === path);
+        if (hit) return hit;
+        if (Date.now() > deadline) throw new Error(`no post to ${path} in time; got ${posts.map((p) => p.path).join(', ')}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 200);
+        });
+      }
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
