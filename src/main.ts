@@ -44,7 +44,7 @@ async function serve(config: Config, withWorkers: string[]) {
   let slackReporter: { close(): Promise<void> } | undefined;
   if (config.slack) {
     const [{ mountSlack }, { startSlackReporter }] = await Promise.all([import('./doors/slack/app.js'), import('./report/slack.js')]);
-    mountSlack(app, { config: config.slack, jobs, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log });
+    mountSlack(app, { config: config.slack, jobs, redis, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log });
     slackReporter = await startSlackReporter({ jobs, redis, log, publicUrl: config.publicUrl });
   }
   const workers = withWorkers.map((host) => {

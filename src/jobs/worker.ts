@@ -6,6 +6,7 @@ import { commandForKind } from '../commands/index.js';
 import { DockopsError, UnavailableError } from '../errors.js';
 import { JobData, cancelChannel, queueName } from './queue.js';
 import type { JobResult, LogEntry, RunContext } from './types.js';
+import { originWho, recordAudit } from '../ops/audit.js';
 
 export interface WorkerOptions {
   host: string;
@@ -176,6 +177,27 @@ export function startWorker(opts: WorkerOptions) {
   });
   worker.on('error', (err) => opts.log.error({ err: (err as Error).message }, 'worker error'));
   worker.on('failed', (job, err) => opts.log.warn({ jobId: job?.id, reason: err.message }, 'job failed'));
+  // Every finished job is one audit entry: who asked, what, where it ran, how it ended.
+  const audit = (job: Job | undefined, outcome: 'completed' | 'failed', exitCode?: number, reason?: string) => {
+    const d = JobData.safeParse(job?.data);
+    if (!job || !d.success) return;
+    void recordAudit(opts.connection, opts.prefix, opts.log, {
+      ...originWho(d.data.origin),
+      command: d.data.command,
+      host: d.data.host,
+      jobId: job.id,
+      outcome,
+      exitCode,
+      ms: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined,
+      reason,
+    });
+  };
+  worker.on('completed', (job, result: JobResult) => audit(job, 'completed', result?.exitCode));
+  worker.on('failed', (job, err) => {
+    // A job that will be tried again is not finished yet.
+    if (job && job.attemptsMade < (job.opts.attempts ?? 1) && !(err instanceof UnrecoverableError)) return;
+    audit(job, 'failed', undefined, err.message);
+  });
 
   const sub = opts.connection.duplicate();
   void sub.subscribe(cancelChannel(opts.prefix)).catch((err) => opts.log.error({ err }, 'cancel subscription failed'));

@@ -209,3 +209,31 @@ test('a job for a host with no live worker says so instead of waiting silently',
     r.disconnect();
   }
 });
+
+test('audit: every finished job and every refusal, newest first, without secrets', async () => {
+  const ok = await cli(svc, ['version', '--format', '{{.Server.Os}}']);
+  assert.equal(ok.code, 0);
+  const refused = await api(svc, 'POST', '/api/jobs', { command: 'run --privileged busybox' });
+  assert.equal(refused.status, 403);
+  let entries: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < 50; i++) {
+    entries = (await api(svc, 'GET', '/api/audit?count=20')).body.entries;
+    if (entries.some((e) => e.command === "version --format '{{.Server.Os}}'")) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const done = entries.find((e) => e.command === "version --format '{{.Server.Os}}'");
+  assert.ok(done, 'the finished job is recorded');
+  assert.equal(done.door, 'cli');
+  assert.equal(done.outcome, 'completed');
+  assert.equal(done.exitCode, 0);
+  assert.equal(done.host, 'local');
+  assert.match(String(done.who), /^e2e/);
+  assert.equal(typeof done.ms, 'number');
+  const no = entries.find((e) => e.command === 'run --privileged busybox');
+  assert.ok(no, 'the refusal is recorded');
+  assert.equal(no.outcome, 'refused');
+  assert.match(String(no.reason), /refused by policy/);
+  assert.ok(!JSON.stringify(entries).includes(svc.token), 'no token in the audit');
+  const unauth = await api({ url: svc.url, token: 'nope-nope-nope-nope' }, 'GET', '/api/audit');
+  assert.equal(unauth.status, 401);
+});

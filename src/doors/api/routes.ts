@@ -9,6 +9,7 @@ import { cancelChannel, idempotencyKey, jobView, type JobQueues } from '../../jo
 import type { RunPolicy } from '../../config.js';
 import type { Logger } from 'pino';
 import { bearerAuth } from './auth.js';
+import { readAudit, recordAudit } from '../../ops/audit.js';
 
 const SubmitBody = z
   .object({
@@ -64,6 +65,8 @@ export function apiRouter(deps: ApiDeps): Router {
     }
     const { command, args, door, user } = body.data;
     const host = body.data.host ?? deps.defaultHost;
+    const text = args ? quoteWords(args) : (command as string).trim();
+    const tokenName = res.locals.tokenName as string;
     try {
       if (!deps.jobs.hosts.includes(host)) {
         res.status(400).json({ error: 'unknown_host', message: `unknown host "${host}"; configured hosts: ${deps.jobs.hosts.join(', ')}`, exitCode: 125 });
@@ -75,7 +78,6 @@ export function apiRouter(deps: ApiDeps): Router {
         return;
       }
       checkPolicy(outcome.spec, deps.policy);
-      const tokenName = res.locals.tokenName as string;
       const key = req.get('idempotency-key');
       if (key !== undefined && (key.length < 1 || key.length > 200)) {
         res.status(400).json({ error: 'bad_request', message: 'Idempotency-Key must be 1 to 200 characters', exitCode: 125 });
@@ -86,7 +88,7 @@ export function apiRouter(deps: ApiDeps): Router {
         spec: outcome.spec,
         origin,
         host,
-        command: args ? quoteWords(args) : (command as string).trim(),
+        command: text,
         idempotencyKey: key ? idempotencyKey(`api-${tokenName}`, key) : undefined,
       });
       deps.log.info({ jobId: job.id, kind: outcome.spec.kind, host, door, tokenName }, 'job enqueued');
@@ -94,6 +96,21 @@ export function apiRouter(deps: ApiDeps): Router {
       const workers = await deps.jobs.queue(host).getWorkersCount().catch(() => -1);
       const warning = workers === 0 ? `no worker is running for host "${host}": the job waits in the queue until one starts (dockops worker --host ${host})` : undefined;
       res.status(202).location(`/api/jobs/${job.id}`).json({ id: job.id, host, kind: outcome.spec.kind, ...(warning ? { warning } : {}) });
+    } catch (err) {
+      if (err instanceof DockopsError && err.code !== 'unavailable') {
+        const who = door === 'cli' && user ? `${tokenName}/${user}` : tokenName;
+        void recordAudit(deps.redis, deps.jobs.prefix, deps.log, { door, who, where: door === 'api' ? req.ip : undefined, command: text.slice(0, 1024), host, outcome: 'refused', reason: err.message.split('\n')[0] });
+      }
+      sendError(res, err, deps.log);
+    }
+  });
+
+  /** The audit trail, newest first: `?count=N` (max 1000), `?before=<entry id>` for the next page. */
+  r.get('/audit', async (req: Request, res: Response) => {
+    try {
+      const count = Math.min(1000, Math.max(1, Number.parseInt(String(req.query.count ?? '100'), 10) || 100));
+      const before = typeof req.query.before === 'string' && /^\d+-\d+$/.test(req.query.before) ? req.query.before : undefined;
+      res.json({ entries: await readAudit(deps.redis, deps.jobs.prefix, count, before) });
     } catch (err) {
       sendError(res, err, deps.log);
     }

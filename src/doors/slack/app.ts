@@ -7,6 +7,8 @@ import { DockopsError } from '../../errors.js';
 import { idempotencyKey, type JobQueues } from '../../jobs/queue.js';
 import type { RunPolicy, SlackConfig } from '../../config.js';
 import { verifySlackSignature } from './verify.js';
+import { recordAudit } from '../../ops/audit.js';
+import type { Redis } from 'ioredis';
 
 const { App, ExpressReceiver, LogLevel } = bolt;
 
@@ -16,6 +18,7 @@ export interface SlackDeps {
   policy: RunPolicy;
   defaultHost: string;
   maxBodyBytes: number;
+  redis: Redis;
   log: Logger;
   now?: () => number;
 }
@@ -82,12 +85,15 @@ export function mountSlack(app: Express, deps: SlackDeps) {
   });
 
   slack.command(deps.config.command, async ({ command, ack }) => {
+    const text = command.text.trim();
+    const refused = (reason: string) =>
+      void recordAudit(deps.redis, deps.jobs.prefix, deps.log, { door: 'slack', who: command.user_id, where: `${command.team_id}/${command.channel_id}`, command: text.slice(0, 1024), outcome: 'refused', reason });
     const allowed = deps.config.allowedChannels;
     if (!allowed.includes('*') && !allowed.includes(command.channel_id)) {
+      refused('channel not allowed');
       await ack({ response_type: 'ephemeral', text: `dockops is not enabled in this channel (${command.channel_id}). An admin can add it to SLACK_ALLOWED_CHANNELS.` });
       return;
     }
-    const text = command.text.trim();
     try {
       const outcome = parseCommand(text, { now });
       if (outcome.type === 'help') {
@@ -107,6 +113,7 @@ export function mountSlack(app: Express, deps: SlackDeps) {
       await ack({ response_type: 'in_channel', text: `:hourglass_flowing_sand: <@${command.user_id}> \`docker ${text.replace(/`/g, "'")}\` · job ${job.id}` });
     } catch (err) {
       if (err instanceof DockopsError) {
+        if (err.code !== 'unavailable') refused(err.message.split('\n')[0]);
         const msg = err.code === 'unavailable' ? 'dockops cannot reach its job queue right now; nothing was run. Try again shortly.' : err.message;
         await ack({ response_type: 'ephemeral', text: code(msg) });
         return;
