@@ -35,8 +35,8 @@ export async function engineRaw(ctx: RunContext, path: string, options: Record<s
 }
 
 /**
- * Go's json.MarshalIndent(rawElements, "", "    ") as `docker inspect` prints: the engine's JSON
- * re-indented by four spaces, key order and number text kept, `<`, `>`, `&` escaped as Go does.
+ * Go's json.Indent over the engine's raw elements, as `docker inspect` prints them: re-indented by
+ * four spaces, key order, string escapes and number text kept as the engine wrote them.
  */
 export function indentJson(elements: string[]): string {
   if (elements.length === 0) return '[]';
@@ -49,7 +49,7 @@ export function indentJson(elements: string[]): string {
     if (ch === '"') {
       let j = i + 1;
       while (src[j] !== '"') j += src[j] === '\\' ? 2 : 1;
-      out += src.slice(i, j + 1).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+      out += src.slice(i, j + 1);
       i = j;
       continue;
     }
