@@ -11,12 +11,27 @@ import { imagePull, ImagePullSpec } from './image/pull.js';
 import { containerRun, ContainerRunSpec } from './container/run.js';
 import { containerLs, ContainerLsSpec } from './container/ls.js';
 import { containerLogs, ContainerLogsSpec } from './container/logs.js';
+import { containerCreate, ContainerCreateSpec } from './container/create.js';
+import { containerStart, ContainerStartSpec } from './container/start.js';
+import { containerStop, ContainerStopSpec } from './container/stop.js';
+import { containerKill, ContainerKillSpec } from './container/kill.js';
+import { containerRestart, ContainerRestartSpec } from './container/restart.js';
+import { containerPause, ContainerPauseSpec } from './container/pause.js';
+import { containerUnpause, ContainerUnpauseSpec } from './container/unpause.js';
+import { containerWait, ContainerWaitSpec } from './container/wait.js';
+import { containerRm, ContainerRmSpec } from './container/rm.js';
+import { containerPrune, ContainerPruneSpec } from './container/prune.js';
+import { containerRename, ContainerRenameSpec } from './container/rename.js';
+import { containerInspect, inspect, ContainerInspectSpec } from './container/inspect.js';
+import { containerTop, ContainerTopSpec } from './container/top.js';
+import { containerDiff, ContainerDiffSpec } from './container/diff.js';
+import { containerPort, ContainerPortSpec } from './container/port.js';
 
 /** Every verb dockops knows. Adding a verb is adding a file and a line here. */
-export const COMMANDS: Command<any>[] = [version, info, imageLs, imagePull, containerRun, containerLs, containerLogs]; // eslint-disable-line @typescript-eslint/no-explicit-any
+export const COMMANDS: Command<any>[] = [version, info, imageLs, imagePull, containerRun, containerLs, containerLogs, containerCreate, containerStart, containerStop, containerKill, containerRestart, containerPause, containerUnpause, containerWait, containerRm, containerPrune, containerRename, containerInspect, inspect, containerTop, containerDiff, containerPort]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
-export const JobSpec = z.discriminatedUnion('kind', [VersionSpec, InfoSpec, ImageLsSpec, ImagePullSpec, ContainerRunSpec, ContainerLsSpec, ContainerLogsSpec]);
+export const JobSpec = z.discriminatedUnion('kind', [VersionSpec, InfoSpec, ImageLsSpec, ImagePullSpec, ContainerRunSpec, ContainerLsSpec, ContainerLogsSpec, ContainerCreateSpec, ContainerStartSpec, ContainerStopSpec, ContainerKillSpec, ContainerRestartSpec, ContainerPauseSpec, ContainerUnpauseSpec, ContainerWaitSpec, ContainerRmSpec, ContainerPruneSpec, ContainerRenameSpec, ContainerInspectSpec, ContainerTopSpec, ContainerDiffSpec, ContainerPortSpec]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
 const byKind = new Map<string, Command<any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
