@@ -8,15 +8,20 @@ import { version, VersionSpec } from './system/version.js';
 import { info, InfoSpec } from './system/info.js';
 import { imageLs, ImageLsSpec } from './image/ls.js';
 import { imagePull, ImagePullSpec } from './image/pull.js';
+import { imageTag, ImageTagSpec } from './image/tag.js';
+import { imageInspect, ImageInspectSpec } from './image/inspect.js';
+import { imageHistory, ImageHistorySpec } from './image/history.js';
+import { imageRm, ImageRmSpec } from './image/rm.js';
+import { imagePrune, ImagePruneSpec } from './image/prune.js';
 import { containerRun, ContainerRunSpec } from './container/run.js';
 import { containerLs, ContainerLsSpec } from './container/ls.js';
 import { containerLogs, ContainerLogsSpec } from './container/logs.js';
 
 /** Every verb dockops knows. Adding a verb is adding a file and a line here. */
-export const COMMANDS: Command<any>[] = [version, info, imageLs, imagePull, containerRun, containerLs, containerLogs]; // eslint-disable-line @typescript-eslint/no-explicit-any
+export const COMMANDS: Command<any>[] = [version, info, imageLs, imagePull, imageTag, imageInspect, imageHistory, imageRm, imagePrune, containerRun, containerLs, containerLogs]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
-export const JobSpec = z.discriminatedUnion('kind', [VersionSpec, InfoSpec, ImageLsSpec, ImagePullSpec, ContainerRunSpec, ContainerLsSpec, ContainerLogsSpec]);
+export const JobSpec = z.discriminatedUnion('kind', [VersionSpec, InfoSpec, ImageLsSpec, ImagePullSpec, ImageTagSpec, ImageInspectSpec, ImageHistorySpec, ImageRmSpec, ImagePruneSpec, ContainerRunSpec, ContainerLsSpec, ContainerLogsSpec]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
 const byKind = new Map<string, Command<any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
