@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand, ok } from '../define.js';
-import { notFoundOr } from '../../errors.js';
+import { toDockerError } from '../../errors.js';
 import { formatRows } from '../../render/table.js';
 import { ellipsis, humanDuration, humanSize, truncateId } from '../../render/units.js';
 
@@ -96,7 +96,8 @@ export const imageHistory = defineCommand({
       // dockerode's history() takes no options (so no abort signal): the call is short.
       items = (await ctx.docker.getImage(spec.image).history()) as HistoryItem[];
     } catch (err) {
-      throw notFoundOr(err, 'image', spec.image);
+      // docker history passes the daemon's words through ("No such image: x:latest").
+      throw toDockerError(err);
     }
     const rows = historyRows(items, spec, ctx.now());
     // As docker's NewHistoryFormat: -q and -H=false only change the default table.

@@ -133,12 +133,13 @@ export function typedImage(raw: unknown): unknown {
 }
 
 /**
- * The engine's JSON re-encoded as Go's encoder wrote it (HTML characters escaped) and indented
+ * The engine's JSON re-encoded as its Go encoder wrote it (SetEscapeHTML(false): only U+2028/U+2029
+ * are escaped) and indented
  * like json.Indent(…, "", "    "), which is how docker prints inspect output.
  */
 export function indentJson(values: unknown[]): string {
   if (values.length === 0) return '[]\n';
-  const s = JSON.stringify(values, null, 4).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const s = JSON.stringify(values, null, 4).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return `${s}\n`;
 }
 
