@@ -8,6 +8,11 @@ import { version, VersionSpec } from './system/version.js';
 import { info, InfoSpec } from './system/info.js';
 import { imageLs, ImageLsSpec } from './image/ls.js';
 import { imagePull, ImagePullSpec } from './image/pull.js';
+import { imageTag, ImageTagSpec } from './image/tag.js';
+import { imageInspect, ImageInspectSpec } from './image/inspect.js';
+import { imageHistory, ImageHistorySpec } from './image/history.js';
+import { imageRm, ImageRmSpec } from './image/rm.js';
+import { imagePrune, ImagePruneSpec } from './image/prune.js';
 import { containerRun, ContainerRunSpec } from './container/run.js';
 import { containerLs, ContainerLsSpec } from './container/ls.js';
 import { containerLogs, ContainerLogsSpec } from './container/logs.js';
@@ -27,11 +32,68 @@ import { containerTop, ContainerTopSpec } from './container/top.js';
 import { containerDiff, ContainerDiffSpec } from './container/diff.js';
 import { containerPort, ContainerPortSpec } from './container/port.js';
 
-/** Every verb dockops knows. Adding a verb is adding a file and a line here. */
-export const COMMANDS: Command<any>[] = [version, info, imageLs, imagePull, containerRun, containerLs, containerLogs, containerCreate, containerStart, containerStop, containerKill, containerRestart, containerPause, containerUnpause, containerWait, containerRm, containerPrune, containerRename, containerInspect, inspect, containerTop, containerDiff, containerPort]; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Every verb dockops knows, one per line (branches add lines without touching each other). */
+export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+  version,
+  info,
+  imageLs,
+  imagePull,
+  containerRun,
+  containerLs,
+  containerLogs,
+  containerCreate,
+  containerStart,
+  containerStop,
+  containerKill,
+  containerRestart,
+  containerPause,
+  containerUnpause,
+  containerWait,
+  containerRm,
+  containerPrune,
+  containerRename,
+  containerInspect,
+  inspect,
+  containerTop,
+  containerDiff,
+  containerPort,
+  imageTag,
+  imageInspect,
+  imageHistory,
+  imageRm,
+  imagePrune,
+];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
-export const JobSpec = z.discriminatedUnion('kind', [VersionSpec, InfoSpec, ImageLsSpec, ImagePullSpec, ContainerRunSpec, ContainerLsSpec, ContainerLogsSpec, ContainerCreateSpec, ContainerStartSpec, ContainerStopSpec, ContainerKillSpec, ContainerRestartSpec, ContainerPauseSpec, ContainerUnpauseSpec, ContainerWaitSpec, ContainerRmSpec, ContainerPruneSpec, ContainerRenameSpec, ContainerInspectSpec, ContainerTopSpec, ContainerDiffSpec, ContainerPortSpec]);
+export const JobSpec = z.discriminatedUnion('kind', [
+  VersionSpec,
+  InfoSpec,
+  ImageLsSpec,
+  ImagePullSpec,
+  ContainerRunSpec,
+  ContainerLsSpec,
+  ContainerLogsSpec,
+  ContainerCreateSpec,
+  ContainerStartSpec,
+  ContainerStopSpec,
+  ContainerKillSpec,
+  ContainerRestartSpec,
+  ContainerPauseSpec,
+  ContainerUnpauseSpec,
+  ContainerWaitSpec,
+  ContainerRmSpec,
+  ContainerPruneSpec,
+  ContainerRenameSpec,
+  ContainerInspectSpec,
+  ContainerTopSpec,
+  ContainerDiffSpec,
+  ContainerPortSpec,
+  ImageTagSpec,
+  ImageInspectSpec,
+  ImageHistorySpec,
+  ImageRmSpec,
+  ImagePruneSpec,
+]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
 const byKind = new Map<string, Command<any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
