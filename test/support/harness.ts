@@ -25,6 +25,8 @@ export async function harness(opts: { concurrency?: number } = {}) {
     resultMaxBytes: 1024 * 1024,
   });
   await w.worker.waitUntilReady();
+  // QueueEvents must be listening before the first job is added, or a fast job's completion is missed.
+  await jobs.queueEvents('local');
 
   async function submit(cmd: string, key?: string) {
     const o = parseCommand(cmd);
