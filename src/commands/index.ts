@@ -11,12 +11,17 @@ import { imagePull, ImagePullSpec } from './image/pull.js';
 import { containerRun, ContainerRunSpec } from './container/run.js';
 import { containerLs, ContainerLsSpec } from './container/ls.js';
 import { containerLogs, ContainerLogsSpec } from './container/logs.js';
+import { volumeCreate, VolumeCreateSpec } from './volume/create.js';
+import { volumeLs, VolumeLsSpec } from './volume/ls.js';
+import { volumeInspect, VolumeInspectSpec } from './volume/inspect.js';
+import { volumeRm, VolumeRmSpec } from './volume/rm.js';
+import { volumePrune, VolumePruneSpec } from './volume/prune.js';
 
 /** Every verb dockops knows. Adding a verb is adding a file and a line here. */
-export const COMMANDS: Command<any>[] = [version, info, imageLs, imagePull, containerRun, containerLs, containerLogs]; // eslint-disable-line @typescript-eslint/no-explicit-any
+export const COMMANDS: Command<any>[] = [version, info, imageLs, imagePull, containerRun, containerLs, containerLogs, volumeCreate, volumeLs, volumeInspect, volumeRm, volumePrune]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
-export const JobSpec = z.discriminatedUnion('kind', [VersionSpec, InfoSpec, ImageLsSpec, ImagePullSpec, ContainerRunSpec, ContainerLsSpec, ContainerLogsSpec]);
+export const JobSpec = z.discriminatedUnion('kind', [VersionSpec, InfoSpec, ImageLsSpec, ImagePullSpec, ContainerRunSpec, ContainerLsSpec, ContainerLogsSpec, VolumeCreateSpec, VolumeLsSpec, VolumeInspectSpec, VolumeRmSpec, VolumePruneSpec]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
 const byKind = new Map<string, Command<any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
