@@ -16,12 +16,19 @@ import { volumeLs, VolumeLsSpec } from './volume/ls.js';
 import { volumeInspect, VolumeInspectSpec } from './volume/inspect.js';
 import { volumeRm, VolumeRmSpec } from './volume/rm.js';
 import { volumePrune, VolumePruneSpec } from './volume/prune.js';
+import { networkCreate, NetworkCreateSpec } from './network/create.js';
+import { networkLs, NetworkLsSpec } from './network/ls.js';
+import { networkInspect, NetworkInspectSpec } from './network/inspect.js';
+import { networkRm, NetworkRmSpec } from './network/rm.js';
+import { networkConnect, NetworkConnectSpec } from './network/connect.js';
+import { networkDisconnect, NetworkDisconnectSpec } from './network/disconnect.js';
+import { networkPrune, NetworkPruneSpec } from './network/prune.js';
 
 /** Every verb dockops knows. Adding a verb is adding a file and a line here. */
-export const COMMANDS: Command<any>[] = [version, info, imageLs, imagePull, containerRun, containerLs, containerLogs, volumeCreate, volumeLs, volumeInspect, volumeRm, volumePrune]; // eslint-disable-line @typescript-eslint/no-explicit-any
+export const COMMANDS: Command<any>[] = [version, info, imageLs, imagePull, containerRun, containerLs, containerLogs, volumeCreate, volumeLs, volumeInspect, volumeRm, volumePrune, networkCreate, networkLs, networkInspect, networkRm, networkConnect, networkDisconnect, networkPrune]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
-export const JobSpec = z.discriminatedUnion('kind', [VersionSpec, InfoSpec, ImageLsSpec, ImagePullSpec, ContainerRunSpec, ContainerLsSpec, ContainerLogsSpec, VolumeCreateSpec, VolumeLsSpec, VolumeInspectSpec, VolumeRmSpec, VolumePruneSpec]);
+export const JobSpec = z.discriminatedUnion('kind', [VersionSpec, InfoSpec, ImageLsSpec, ImagePullSpec, ContainerRunSpec, ContainerLsSpec, ContainerLogsSpec, VolumeCreateSpec, VolumeLsSpec, VolumeInspectSpec, VolumeRmSpec, VolumePruneSpec, NetworkCreateSpec, NetworkLsSpec, NetworkInspectSpec, NetworkRmSpec, NetworkConnectSpec, NetworkDisconnectSpec, NetworkPruneSpec]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
 const byKind = new Map<string, Command<any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
