@@ -94,7 +94,7 @@ test('network create prints the ID; ls and inspect match the docker CLI', async 
   assert.match(c.stdout, /^[0-9a-f]{64}\n$/);
   const n = await docker().getNetwork(nets.a).inspect();
   assert.equal(n.Id, c.stdout.trim());
-  assert.deepEqual(n.IPAM.Config, [{ Subnet: subnet, IPRange: `10.213.${octet}.128/25`, Gateway: `10.213.${octet}.1` }]);
+  assert.deepEqual(n.IPAM?.Config, [{ Subnet: subnet, IPRange: `10.213.${octet}.128/25`, Gateway: `10.213.${octet}.1` }]);
   assert.equal(n.Internal, true);
   assert.equal(n.Attachable, true);
 
