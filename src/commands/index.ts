@@ -32,6 +32,18 @@ import { containerTop, ContainerTopSpec } from './container/top.js';
 import { containerDiff, ContainerDiffSpec } from './container/diff.js';
 import { containerPort, ContainerPortSpec } from './container/port.js';
 
+import { volumeCreate, VolumeCreateSpec } from './volume/create.js';
+import { volumeLs, VolumeLsSpec } from './volume/ls.js';
+import { volumeInspect, VolumeInspectSpec } from './volume/inspect.js';
+import { volumeRm, VolumeRmSpec } from './volume/rm.js';
+import { volumePrune, VolumePruneSpec } from './volume/prune.js';
+import { networkCreate, NetworkCreateSpec } from './network/create.js';
+import { networkLs, NetworkLsSpec } from './network/ls.js';
+import { networkInspect, NetworkInspectSpec } from './network/inspect.js';
+import { networkRm, NetworkRmSpec } from './network/rm.js';
+import { networkConnect, NetworkConnectSpec } from './network/connect.js';
+import { networkDisconnect, NetworkDisconnectSpec } from './network/disconnect.js';
+import { networkPrune, NetworkPruneSpec } from './network/prune.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -62,6 +74,18 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   imageHistory,
   imageRm,
   imagePrune,
+  volumeCreate,
+  volumeLs,
+  volumeInspect,
+  volumeRm,
+  volumePrune,
+  networkCreate,
+  networkLs,
+  networkInspect,
+  networkRm,
+  networkConnect,
+  networkDisconnect,
+  networkPrune,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -93,6 +117,18 @@ export const JobSpec = z.discriminatedUnion('kind', [
   ImageHistorySpec,
   ImageRmSpec,
   ImagePruneSpec,
+  VolumeCreateSpec,
+  VolumeLsSpec,
+  VolumeInspectSpec,
+  VolumeRmSpec,
+  VolumePruneSpec,
+  NetworkCreateSpec,
+  NetworkLsSpec,
+  NetworkInspectSpec,
+  NetworkRmSpec,
+  NetworkConnectSpec,
+  NetworkDisconnectSpec,
+  NetworkPruneSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
