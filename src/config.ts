@@ -57,6 +57,8 @@ const Env = z.object({
   DOCKOPS_KEEP_JOBS: int(1000, 1, 1_000_000),
   DOCKOPS_SHUTDOWN_GRACE_MS: int(30_000, 0, 3_600_000),
   DOCKOPS_JOB_LOCK_MS: int(30_000, 1000, 600_000),
+  DOCKOPS_ARTIFACT_DIR: z.string().startsWith('/', 'must be an absolute path').default('/var/lib/dockops/artifacts'),
+  DOCKOPS_ARTIFACT_MAX_BYTES: int(4 * 1024 ** 3, 1024, 1024 ** 4),
   DOCKOPS_ALLOW_PRIVILEGED: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_HOST_NAMESPACES: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_CAP_ADD: z.enum(['true', 'false']).default('false'),
@@ -87,6 +89,9 @@ export interface Config {
   shutdownGraceMs: number;
   /** How long a job's lock lasts without renewal: a dead worker's job is taken up after it. */
   jobLockMs: number;
+  /** Where uploaded files and files jobs make (save -o, export -o) are kept. */
+  artifactDir: string;
+  artifactMaxBytes: number;
   logLevel: string;
   policy: RunPolicy;
   /** The Slack door, when SLACK_SIGNING_SECRET is set. */
@@ -168,6 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepJobs: e.DOCKOPS_KEEP_JOBS,
     shutdownGraceMs: e.DOCKOPS_SHUTDOWN_GRACE_MS,
     jobLockMs: e.DOCKOPS_JOB_LOCK_MS,
+    artifactDir: e.DOCKOPS_ARTIFACT_DIR,
+    artifactMaxBytes: e.DOCKOPS_ARTIFACT_MAX_BYTES,
     logLevel: e.LOG_LEVEL,
     policy: {
       allowPrivileged: e.DOCKOPS_ALLOW_PRIVILEGED === 'true',

@@ -32,6 +32,8 @@ async function serve(config: Config, withWorkers: string[]) {
     import('./doors/api/routes.js'),
   ]);
   const log = createLogger(config.logLevel);
+  const { ArtifactStore } = await import('./artifacts/store.js');
+  const artifacts = new ArtifactStore(config.artifactDir, config.artifactMaxBytes);
   if (config.apiTokens.size === 0) {
     fatal('DOCKOPS_API_TOKENS is empty: the API would refuse every request. Set NAME:TOKEN (make a token with `openssl rand -hex 24`), or use `npm start`, which makes one.');
   }
@@ -40,7 +42,7 @@ async function serve(config: Config, withWorkers: string[]) {
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
   const jobs = new JobQueues(redis, config.queuePrefix, config.hosts.map((h) => h.name), config.keepJobs);
   const app = createApp({ redis, engines, log });
-  app.use('/api', apiRouter({ jobs, redis, tokens: config.apiTokens, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log }));
+  app.use('/api', apiRouter({ jobs, redis, artifacts, tokens: config.apiTokens, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log }));
   let slackReporter: { close(): Promise<void> } | undefined;
   if (config.slack) {
     const [{ mountSlack }, { startSlackReporter }] = await Promise.all([import('./doors/slack/app.js'), import('./report/slack.js')]);
@@ -50,7 +52,7 @@ async function serve(config: Config, withWorkers: string[]) {
   const workers = withWorkers.map((host) => {
     const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
     connection.on('error', () => undefined);
-    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs });
+    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts });
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.bind, () => resolve(s));
@@ -78,11 +80,13 @@ async function worker(config: Config, host: string) {
     import('./jobs/worker.js'),
   ]);
   const log = createLogger(config.logLevel);
+  const { ArtifactStore } = await import('./artifacts/store.js');
+  const artifacts = new ArtifactStore(config.artifactDir, config.artifactMaxBytes);
   if (!config.hosts.some((h) => h.name === host)) fatal(`--host ${host}: not one of DOCKOPS_DOCKER_HOSTS (${config.hosts.map((h) => h.name).join(', ')})`);
   const docker = dockerClients(config.hosts).get(host)!;
   const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
-  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs });
+  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts });
   log.info({ host }, 'dockops worker started');
   onShutdown(log, async () => {
     await w.close(config.shutdownGraceMs);

@@ -44,6 +44,9 @@ import { networkRm, NetworkRmSpec } from './network/rm.js';
 import { networkConnect, NetworkConnectSpec } from './network/connect.js';
 import { networkDisconnect, NetworkDisconnectSpec } from './network/disconnect.js';
 import { networkPrune, NetworkPruneSpec } from './network/prune.js';
+import { imageSave, ImageSaveSpec } from './image/save.js';
+import { imageLoad, ImageLoadSpec } from './image/load.js';
+import { containerExport, ContainerExportSpec } from './container/export.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -86,6 +89,9 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   networkConnect,
   networkDisconnect,
   networkPrune,
+  imageSave,
+  imageLoad,
+  containerExport,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -129,6 +135,9 @@ export const JobSpec = z.discriminatedUnion('kind', [
   NetworkConnectSpec,
   NetworkDisconnectSpec,
   NetworkPruneSpec,
+  ImageSaveSpec,
+  ImageLoadSpec,
+  ContainerExportSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import type { ArtifactStore } from '../artifacts/store.js';
+import { Artifact } from '../artifacts/store.js';
 
 /** Who asked and where the answer goes. Travels with the job; never holds a secret. */
 export const Origin = z.discriminatedUnion('door', [
@@ -30,6 +32,8 @@ export const JobResult = z.object({
   /** Output was longer than the cap; the job log has all of it. */
   truncated: z.boolean().default(false),
   data: z.unknown().optional(),
+  /** Files the job made, to download from GET /api/artifacts/:id. */
+  artifacts: z.array(Artifact).optional(),
 });
 export type JobResult = z.infer<typeof JobResult>;
 
@@ -55,6 +59,8 @@ export interface RunContext {
   /** Structured progress (layers, bytes, steps) for reporters that draw it. */
   progress(p: Record<string, unknown>): void;
   now(): number;
+  /** Files in and out of jobs. */
+  artifacts: ArtifactStore;
   /** Drops the output logged so far (a resumed job replays it from the start). */
   restartOutput(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { DockopsError, UnavailableError } from '../errors.js';
 import { JobData, cancelChannel, queueName } from './queue.js';
 import type { JobResult, LogEntry, RunContext } from './types.js';
 import { originWho, recordAudit } from '../ops/audit.js';
+import type { ArtifactStore } from '../artifacts/store.js';
 
 export interface WorkerOptions {
   host: string;
@@ -17,6 +18,7 @@ export interface WorkerOptions {
   log: Logger;
   /** Cap on the stdout/stderr kept in a result; the job log keeps more. */
   resultMaxBytes: number;
+  artifacts: ArtifactStore;
   /** Lock duration; a dead worker's job is taken up again after it (default 30 s). */
   lockMs?: number;
   now?: () => number;
@@ -121,6 +123,7 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
       void job.updateProgress(p).catch((err) => log.warn({ err }, 'progress update failed'));
     },
     now: opts.now ?? Date.now,
+    artifacts: opts.artifacts,
     restartOutput: async () => {
       await out.flush();
       out.reset();

@@ -5,6 +5,10 @@ import { JobQueues } from '../../src/jobs/queue.js';
 import { startWorker } from '../../src/jobs/worker.js';
 import type { JobResult, LogEntry } from '../../src/jobs/types.js';
 import { docker, dropPrefix, redis, testPrefix } from './env.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ArtifactStore } from '../../src/artifacts/store.js';
 
 /**
  * A producer and a worker on the real Redis and engine, with a queue prefix of their own, the
@@ -15,6 +19,8 @@ export async function harness(opts: { concurrency?: number } = {}) {
   const conn: Redis = redis();
   const workerConn: Redis = redis();
   const jobs = new JobQueues(conn, prefix, ['local']);
+  const artifactDir = mkdtempSync(path.join(os.tmpdir(), 'dockops-artifacts-'));
+  const artifacts = new ArtifactStore(artifactDir, 1024 ** 3);
   const w = startWorker({
     host: 'local',
     docker: docker(),
@@ -23,6 +29,7 @@ export async function harness(opts: { concurrency?: number } = {}) {
     concurrency: opts.concurrency ?? 4,
     log: pino({ level: 'silent' }),
     resultMaxBytes: 1024 * 1024,
+    artifacts,
   });
   await w.worker.waitUntilReady();
   // QueueEvents must be listening before the first job is added, or a fast job's completion is missed.
@@ -55,6 +62,7 @@ export async function harness(opts: { concurrency?: number } = {}) {
   return {
     prefix,
     jobs,
+    artifacts,
     worker: w,
     submit,
     run,
@@ -64,6 +72,7 @@ export async function harness(opts: { concurrency?: number } = {}) {
       await dropPrefix(conn, prefix);
       conn.disconnect();
       workerConn.disconnect();
+      rmSync(artifactDir, { recursive: true, force: true });
     },
   };
 }

@@ -10,6 +10,7 @@ import type { RunPolicy } from '../../config.js';
 import type { Logger } from 'pino';
 import { bearerAuth } from './auth.js';
 import { readAudit, recordAudit } from '../../ops/audit.js';
+import { ArtifactTooLarge, type ArtifactStore } from '../../artifacts/store.js';
 
 const SubmitBody = z
   .object({
@@ -23,6 +24,7 @@ const SubmitBody = z
 
 export interface ApiDeps {
   jobs: JobQueues;
+  artifacts: ArtifactStore;
   redis: Redis;
   tokens: Map<string, string>;
   policy: RunPolicy;
@@ -103,6 +105,41 @@ export function apiRouter(deps: ApiDeps): Router {
       }
       sendError(res, err, deps.log);
     }
+  });
+
+  /**
+   * Uploads a file for a later command (`load -i artifact:ID`): the body is streamed to disk as
+   * it arrives, hashed, and refused past DOCKOPS_ARTIFACT_MAX_BYTES. `?name=` names the file.
+   */
+  r.post('/artifacts', async (req: Request, res: Response) => {
+    try {
+      const declared = Number(req.get('content-length') ?? 0);
+      if (declared > deps.artifacts.maxBytes) {
+        res.status(413).json({ error: 'too_large', message: `upload is over ${deps.artifacts.maxBytes} bytes (DOCKOPS_ARTIFACT_MAX_BYTES)` });
+        req.resume();
+        return;
+      }
+      const a = await deps.artifacts.write(String(req.query.name ?? 'upload'), req);
+      deps.log.info({ artifact: a.id, size: a.size, tokenName: res.locals.tokenName }, 'artifact uploaded');
+      res.status(201).location(`/api/artifacts/${a.id}`).json(a);
+    } catch (err) {
+      if (err instanceof ArtifactTooLarge) {
+        res.status(413).json({ error: 'too_large', message: err.message });
+        return;
+      }
+      sendError(res, err, deps.log);
+    }
+  });
+
+  r.get('/artifacts/:id', async (req: Request, res: Response) => {
+    const a = await deps.artifacts.stat(String(req.params.id));
+    if (!a) {
+      res.status(404).json({ error: 'not_found', message: `no artifact ${req.params.id} (it may have expired)` });
+      return;
+    }
+    const { stream } = await deps.artifacts.open(a.id);
+    res.set({ 'content-type': 'application/octet-stream', 'content-length': String(a.size), 'content-disposition': `attachment; filename="${a.name}"`, 'x-checksum-sha256': a.sha256 });
+    stream.pipe(res);
   });
 
   /** The audit trail, newest first: `?count=N` (max 1000), `?before=<entry id>` for the next page. */

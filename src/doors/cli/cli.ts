@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { closeAgents, requestJson } from './http.js';
+import { closeAgents, downloadTo, requestJson, uploadStream } from './http.js';
+import { atomicTarget, openSource, planFiles } from './files.js';
 
 /** Where the CLI finds the API and its token: env first, then the file `npm start` writes. */
 export function cliSettings(env: NodeJS.ProcessEnv = process.env) {
@@ -55,7 +56,31 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
   };
   process.once('SIGINT', onSigint);
   try {
-    const submit = await requestJson('POST', `${url}/api/jobs`, token, { args: words, host, door: 'cli', user: env.USER });
+    const plan = planFiles(words, { stdinIsTTY: Boolean(process.stdin.isTTY), stdoutIsTTY: io.stdout === process.stdout && Boolean(process.stdout.isTTY), cwd: process.cwd() });
+    if (plan.error) {
+      err(plan.error);
+      return 1;
+    }
+    if (plan.upload) {
+      const src = openSource(plan.upload.source);
+      const opened = await new Promise<string | undefined>((resolve) => {
+        if (plan.upload?.source === '-') return resolve(undefined);
+        src.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ENOENT' ? `open ${plan.upload?.source}: no such file or directory` : e.message));
+        (src as unknown as { once(ev: string, f: () => void): void }).once('open', () => resolve(undefined));
+      });
+      if (opened) {
+        err(opened);
+        return 1;
+      }
+      const name = plan.upload.source === '-' ? 'stdin.tar' : path.basename(plan.upload.source);
+      const up = await uploadStream(`${url}/api/artifacts?name=${encodeURIComponent(name.replace(/[^A-Za-z0-9._+-]/g, '_').replace(/^[._+-]+/, '') || 'upload')}`, token, src);
+      if (up.status !== 201) {
+        err(up.body.message ?? `dockops: upload failed (${up.status})`);
+        return 1;
+      }
+      plan.args[plan.upload.index] = `${plan.upload.prefix}artifact:${up.body.id}`;
+    }
+    const submit = await requestJson('POST', `${url}/api/jobs`, token, { args: plan.args, host, door: 'cli', user: env.USER });
     if (submit.status === 200 && typeof submit.body.help === 'string') {
       io.stdout.write(submit.body.help);
       return 0;
@@ -87,6 +112,17 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
         // stderr always arrives through the log; stdout that was not streamed comes with the result.
         const result = job.result;
         if (result.stdout) io.stdout.write(result.stdout);
+        const artifact = result.artifacts?.[0];
+        if (plan.download && artifact && result.exitCode === 0) {
+          const target = await atomicTarget(plan.download);
+          const status = await downloadTo(`${url}/api/artifacts/${artifact.id}`, token, target.stream);
+          if (status !== 200) {
+            await target.abort();
+            err(`dockops: could not download ${artifact.name} (${status})`);
+            return 1;
+          }
+          await target.commit();
+        }
         return result.exitCode;
       }
     }

@@ -52,3 +52,47 @@ export function closeAgents() {
   agents.http.destroy();
   agents.https.destroy();
 }
+
+/** Streams a body (a file, stdin) to the API and returns its JSON answer. */
+export function uploadStream(url: string, token: string, body: NodeJS.ReadableStream): Promise<HttpAnswer> {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(u, { method: 'POST', agent: u.protocol === 'https:' ? agents.https : agents.http, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+        } catch {
+          resolve({ status: res.statusCode ?? 0, body: { message: text } });
+        }
+      });
+    });
+    req.on('error', reject);
+    body.on('error', (err) => req.destroy(err));
+    body.pipe(req);
+  });
+}
+
+/** Streams a download into `out`; resolves with the HTTP status (the body is only written on 200). */
+export function downloadTo(url: string, token: string, out: NodeJS.WritableStream): Promise<number> {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(u, { method: 'GET', agent: u.protocol === 'https:' ? agents.https : agents.http, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        return;
+      }
+      res.pipe(out as NodeJS.WritableStream);
+      res.on('error', reject);
+      (out as NodeJS.WritableStream).on('finish', () => resolve(200));
+      if (out === process.stdout) res.on('end', () => resolve(200));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

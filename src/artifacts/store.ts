@@ -1,0 +1,96 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+
+/** A file a job made or a person uploaded (save -o, export -o, load -i, …). */
+export const Artifact = z.object({
+  id: z.string().regex(/^[0-9a-f]{24}$/),
+  name: z.string(),
+  size: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  createdAt: z.string(),
+  jobId: z.string().optional(),
+});
+export type Artifact = z.infer<typeof Artifact>;
+
+/** How a command names an artifact in its text: `load -i artifact:3f…`. */
+export const ARTIFACT_REF = /^artifact:([0-9a-f]{24})$/;
+
+/**
+ * A file name as given, made safe: its last path segment only, a conservative character set,
+ * no dot-files. Artifacts never name a path on the server.
+ */
+export function safeArtifactName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(base)) {
+    throw new UsageError(`invalid file name "${name}": use letters, digits, ".", "_", "+" and "-" (up to 128), no path`, 1);
+  }
+  return base;
+}
+
+export class ArtifactTooLarge extends Error {}
+
+/**
+ * Artifacts on local disk (one directory each). A file becomes visible only once complete: it is
+ * written under a temporary name and its meta.json (size, sha256) is written last.
+ */
+export class ArtifactStore {
+  constructor(readonly root: string, readonly maxBytes: number) {}
+
+  private dir(id: string) {
+    if (!/^[0-9a-f]{24}$/.test(id)) throw new UsageError(`invalid artifact id "${id}"`, 1);
+    return path.join(this.root, id);
+  }
+
+  /** Streams `source` into a new artifact, hashing and counting on the way. */
+  async write(name: string, source: Readable, jobId?: string): Promise<Artifact> {
+    const safe = safeArtifactName(name);
+    const id = randomBytes(12).toString('hex');
+    const dir = this.dir(id);
+    await mkdir(dir, { recursive: true });
+    const hash = createHash('sha256');
+    let size = 0;
+    const max = this.maxBytes;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        if (size > max) return cb(new ArtifactTooLarge(`artifact is over ${max} bytes (DOCKOPS_ARTIFACT_MAX_BYTES)`));
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    const partial = path.join(dir, `.partial-${safe}`);
+    try {
+      await pipeline(source, meter, createWriteStream(partial, { mode: 0o600 }));
+      await rename(partial, path.join(dir, safe));
+      const a: Artifact = { id, name: safe, size, sha256: hash.digest('hex'), createdAt: new Date().toISOString(), jobId };
+      await writeFile(path.join(dir, 'meta.json'), JSON.stringify(a));
+      return a;
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** The artifact's description, or undefined when there is none (or it is incomplete). */
+  async stat(id: string): Promise<Artifact | undefined> {
+    if (!/^[0-9a-f]{24}$/.test(id)) return undefined;
+    try {
+      return Artifact.parse(JSON.parse(await readFile(path.join(this.dir(id), 'meta.json'), 'utf8')));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A stream of a complete artifact; throws a usage error naming it when it does not exist. */
+  async open(id: string): Promise<{ artifact: Artifact; stream: Readable }> {
+    const a = await this.stat(id);
+    if (!a) throw new UsageError(`no artifact ${id} (upload it first, or it has expired)`, 1);
+    return { artifact: a, stream: createReadStream(path.join(this.dir(id), a.name)) };
+  }
+}

@@ -1,0 +1,115 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { api, cli, startService, BIN, type Service } from '../support/service.js';
+import { docker, dockerCli, dropPrefix, redis, uniqueName } from '../support/env.js';
+
+let svc: Service;
+let dir: string;
+let artifactDir: string;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+before(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-files-'));
+  artifactDir = mkdtempSync(path.join(os.tmpdir(), 'dockops-artifacts-'));
+  svc = await startService({ DOCKOPS_ARTIFACT_DIR: artifactDir, DOCKOPS_ARTIFACT_MAX_BYTES: String(64 * 1024 * 1024) });
+});
+after(async () => {
+  await svc.stop();
+  const r = redis();
+  await dropPrefix(r, svc.prefix);
+  r.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(artifactDir, { recursive: true, force: true });
+});
+
+test('save -o writes the same tar the docker CLI writes; load -i brings the image back', async () => {
+  const tag = `${uniqueName('saved')}:1`;
+  assert.equal(dockerCli(['tag', 'busybox:latest', tag]).status, 0);
+  try {
+    const ours = path.join(dir, 'ours.tar');
+    const saved = await cli(svc, ['save', '-o', ours, tag]);
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.equal(saved.stdout, '');
+    const theirs = path.join(dir, 'theirs.tar');
+    assert.equal(dockerCli(['save', '-o', theirs, tag]).status, 0);
+    assert.equal(sha(readFileSync(ours)), sha(readFileSync(theirs)), 'byte-identical archive');
+    assert.ok(!readdirSync(dir).some((f) => f.includes('partial')), 'no partial file left');
+
+    assert.equal(dockerCli(['rmi', tag]).status, 0);
+    const loaded = await cli(svc, ['load', '-i', ours]);
+    assert.equal(loaded.code, 0, loaded.stderr);
+    assert.equal(loaded.stdout, `Loaded image: ${tag}\n`);
+    assert.equal(dockerCli(['image', 'inspect', tag]).status, 0);
+  } finally {
+    dockerCli(['rmi', tag]);
+  }
+});
+
+test('save to a redirected stdout, load from stdin, as docker does', async () => {
+  const tag = `${uniqueName('piped')}:1`;
+  assert.equal(dockerCli(['tag', 'busybox:latest', tag]).status, 0);
+  try {
+    const out = spawnSync(BIN, ['docker', 'save', tag], { env: { ...process.env, DOCKOPS_API_URL: svc.url, DOCKOPS_TOKEN: svc.token }, maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(out.status, 0, out.stderr.toString());
+    assert.equal(sha(out.stdout), sha(spawnSync('/usr/bin/docker', ['save', tag], { env: { ...process.env, DOCKER_HOST: 'unix:///run/dockops/docker.sock' }, maxBuffer: 64 * 1024 * 1024 }).stdout));
+    const file = path.join(dir, 'piped.tar');
+    writeFileSync(file, out.stdout);
+    assert.equal(dockerCli(['rmi', tag]).status, 0);
+    const load = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const p = spawn('sh', ['-c', `"${BIN}" docker load < "${file}"`], { env: { ...process.env, DOCKOPS_API_URL: svc.url, DOCKOPS_TOKEN: svc.token } });
+      let stdout = '';
+      p.stdout.on('data', (c: Buffer) => (stdout += c));
+      p.on('exit', (code) => resolve({ code, stdout }));
+    });
+    assert.equal(load.code, 0);
+    assert.equal(load.stdout, `Loaded image: ${tag}\n`);
+  } finally {
+    dockerCli(['rmi', tag]);
+  }
+});
+
+test('export -o gives the container filesystem as a tar', async () => {
+  const name = uniqueName('export');
+  assert.equal(dockerCli(['create', '--name', name, 'busybox:latest', 'true']).status, 0);
+  try {
+    const file = path.join(dir, 'fs.tar');
+    const r = await cli(svc, ['export', '-o', file, name]);
+    assert.equal(r.code, 0, r.stderr);
+    const list = spawnSync('tar', ['-tf', file], { encoding: 'utf8' }).stdout.split('\n');
+    assert.ok(list.includes('bin/busybox'), 'the tar holds the container files');
+    const missing = await cli(svc, ['export', '-o', path.join(dir, 'x.tar'), 'dockops-no-such-container']);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, 'Error: No such container: dockops-no-such-container\n');
+    assert.ok(!existsSync(path.join(dir, 'x.tar')));
+  } finally {
+    await docker().getContainer(name).remove({ force: true }).catch(() => undefined);
+  }
+});
+
+test('files never name a server path; uploads are capped; bad input is refused clearly', async () => {
+  const traversal = await api(svc, 'POST', '/api/jobs', { command: 'save -o ../../etc/passwd busybox' });
+  assert.equal(traversal.status, 202, 'the name is reduced to its last segment');
+  const badName = await api(svc, 'POST', '/api/jobs', { command: 'save -o .hidden busybox' });
+  assert.equal(badName.status, 400);
+  assert.match(badName.body.message, /invalid file name/);
+  const path1 = await api(svc, 'POST', '/api/jobs', { command: 'load -i /etc/passwd' });
+  assert.equal(path1.status, 400);
+  assert.match(path1.body.message, /loads uploaded files only/);
+  const tty = await cli(svc, ['load', '-i', path.join(dir, 'nope.tar')]);
+  assert.equal(tty.code, 1);
+  assert.match(tty.stderr, /no such file or directory/);
+  const big = await fetch(`${svc.url}/api/artifacts?name=big.bin`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${svc.token}`, 'content-type': 'application/octet-stream' },
+    body: Buffer.alloc(65 * 1024 * 1024),
+  });
+  assert.equal(big.status, 413);
+  assert.ok(readdirSync(artifactDir).every((d) => existsSync(path.join(artifactDir, d, 'meta.json'))), 'no half-written artifact left');
+  const missing = await api(svc, 'GET', '/api/artifacts/0123456789abcdef01234567');
+  assert.equal(missing.status, 404);
+});
