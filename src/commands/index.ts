@@ -47,6 +47,7 @@ import { networkPrune, NetworkPruneSpec } from './network/prune.js';
 import { imageSave, ImageSaveSpec } from './image/save.js';
 import { imageLoad, ImageLoadSpec } from './image/load.js';
 import { containerExport, ContainerExportSpec } from './container/export.js';
+import { imageImport, ImageImportSpec } from './image/import.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -92,6 +93,7 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   imageSave,
   imageLoad,
   containerExport,
+  imageImport,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -138,6 +140,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   ImageSaveSpec,
   ImageLoadSpec,
   ContainerExportSpec,
+  ImageImportSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 

@@ -113,3 +113,36 @@ test('files never name a server path; uploads are capped; bad input is refused c
   const missing = await api(svc, 'GET', '/api/artifacts/0123456789abcdef01234567');
   assert.equal(missing.status, 404);
 });
+
+test('import: a local tarball (uploaded by the CLI) or an http URL the engine fetches, with -c and -m', async () => {
+  const root = path.join(dir, 'rootfs');
+  spawnSync('mkdir', ['-p', `${root}/bin`]);
+  spawnSync('cp', ['/usr/bin/busybox', `${root}/bin/busybox`]);
+  const tarball = path.join(dir, 'rootfs.tar');
+  assert.equal(spawnSync('tar', ['-C', root, '-cf', tarball, '.']).status, 0);
+  const a = `${uniqueName('imported')}:1`;
+  const b = `${uniqueName('fromurl')}:1`;
+  const http = await import('node:http');
+  const server = http.createServer((_req, res) => res.end(readFileSync(tarball)));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const r = await cli(svc, ['import', '-c', 'CMD ["/bin/busybox", "echo", "imported"]', '-m', 'from a tarball', tarball, a]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    const ran = dockerCli(['run', '--rm', a]);
+    assert.equal(ran.stdout, 'imported\n');
+    assert.equal(dockerCli(['image', 'inspect', '-f', '{{.Comment}}', a]).stdout, 'from a tarball\n');
+    const port = (server.address() as { port: number }).port;
+    const u = await cli(svc, ['import', `http://127.0.0.1:${port}/rootfs.tar`, b]);
+    assert.equal(u.code, 0, u.stderr);
+    assert.match(u.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    assert.equal(dockerCli(['image', 'inspect', b]).status, 0);
+    const bad = await cli(svc, ['import', '-c', 'FROM x', tarball]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /FROM is not a valid change command/);
+  } finally {
+    server.close();
+    dockerCli(['rmi', a]);
+    dockerCli(['rmi', b]);
+  }
+});

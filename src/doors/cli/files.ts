@@ -62,6 +62,20 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
     args.push('-i', 'artifact:pending');
     return { args, upload: { source: '-', index: args.length - 1, prefix: '' } };
   }
+  if (verb === 'import' || verb === 'image import') {
+    // The source is the first positional word (after -c/-m/--platform and their values).
+    for (let i = rest; i < words.length; i++) {
+      const w = words[i];
+      if (['-c', '--change', '-m', '--message', '--platform'].includes(w)) {
+        i++;
+        continue;
+      }
+      if (w.startsWith('-') && w !== '-') continue;
+      if (/^(https?:\/\/|artifact:)/.test(w)) return { args };
+      if (w === '-' && io.stdinIsTTY) return { args, error: 'requested import from stdin, but stdin is empty' };
+      return { args, upload: { source: w === '-' ? '-' : path.resolve(io.cwd, w), index: i, prefix: '' } };
+    }
+  }
   return { args };
 }
 
