@@ -48,6 +48,7 @@ import { imageSave, ImageSaveSpec } from './image/save.js';
 import { imageLoad, ImageLoadSpec } from './image/load.js';
 import { containerExport, ContainerExportSpec } from './container/export.js';
 import { imageImport, ImageImportSpec } from './image/import.js';
+import { containerCp, ContainerCpSpec } from './container/cp.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -94,6 +95,7 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   imageLoad,
   containerExport,
   imageImport,
+  containerCp,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -141,6 +143,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   ImageLoadSpec,
   ContainerExportSpec,
   ImageImportSpec,
+  ContainerCpSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 

@@ -146,3 +146,43 @@ test('import: a local tarball (uploaded by the CLI) or an http URL the engine fe
     dockerCli(['rmi', b]);
   }
 });
+
+test('cp both ways with docker rules for DEST: into a directory, as a new name, over a file', async () => {
+  const n = uniqueName('cp');
+  assert.equal(dockerCli(['run', '--name', n, 'busybox:latest', 'sh', '-c', 'mkdir -p /data/sub && echo hello > /data/a.txt && echo deep > /data/sub/b']).status, 0);
+  const out = path.join(dir, 'cp-out');
+  spawnSync('mkdir', ['-p', out]);
+  try {
+    const file = await cli(svc, ['cp', `${n}:/data/a.txt`, path.join(out, 'a-copy.txt')]);
+    assert.equal(file.code, 0, file.stderr);
+    assert.equal(readFileSync(path.join(out, 'a-copy.txt'), 'utf8'), 'hello\n');
+    const intoDir = await cli(svc, ['cp', `${n}:/data`, out]);
+    assert.equal(intoDir.code, 0, intoDir.stderr);
+    assert.equal(readFileSync(path.join(out, 'data', 'sub', 'b'), 'utf8'), 'deep\n');
+    const asNew = await cli(svc, ['cp', `${n}:/data`, path.join(out, 'renamed')]);
+    assert.equal(asNew.code, 0, asNew.stderr);
+    assert.equal(readFileSync(path.join(out, 'renamed', 'a.txt'), 'utf8'), 'hello\n');
+    assert.ok(!readdirSync(out).some((f) => f.startsWith('.dockops')), 'no temporary left');
+
+    const local = path.join(dir, 'local.txt');
+    writeFileSync(local, 'from the host\n');
+    const up = await cli(svc, ['cp', local, `${n}:/data/`]);
+    assert.equal(up.code, 0, up.stderr);
+    const upRenamed = await cli(svc, ['cp', local, `${n}:/data/renamed.txt`]);
+    assert.equal(upRenamed.code, 0, upRenamed.stderr);
+    for (const f of ['local.txt', 'renamed.txt']) {
+      const check = path.join(out, `check-${f}`);
+      assert.equal(dockerCli(['cp', `${n}:/data/${f}`, check]).status, 0, `${f} is in the container`);
+      assert.equal(readFileSync(check, 'utf8'), 'from the host\n');
+    }
+    const missing = await cli(svc, ['cp', `${n}:/nope`, out]);
+    const theirs = dockerCli(['cp', `${n}:/nope`, out]);
+    assert.equal(missing.code, theirs.status);
+    assert.equal(missing.stderr, theirs.stderr);
+    const both = await cli(svc, ['cp', `${n}:/a`, `${n}:/b`]);
+    assert.equal(both.code, 1);
+    assert.match(both.stderr, /copying between containers is not supported/);
+  } finally {
+    await docker().getContainer(n).remove({ force: true }).catch(() => undefined);
+  }
+});

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { closeAgents, downloadTo, requestJson, uploadStream } from './http.js';
-import { atomicTarget, openSource, planFiles } from './files.js';
+import { atomicTarget, extractCopy, openSource, planFiles, tarOf } from './files.js';
+import { mkdtempSync, rmSync } from 'node:fs';
 
 /** Where the CLI finds the API and its token: env first, then the file `npm start` writes. */
 export function cliSettings(env: NodeJS.ProcessEnv = process.env) {
@@ -62,9 +63,17 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
       return 1;
     }
     if (plan.upload) {
-      const src = openSource(plan.upload.source);
+      const tarred = plan.upload.tar;
+      if (tarred) {
+        const { existsSync } = await import('node:fs');
+        if (!existsSync(plan.upload.source)) {
+          err(`stat ${plan.upload.source}: no such file or directory`);
+          return 1;
+        }
+      }
+      const src = tarred ? tarOf(plan.upload.source, Boolean(plan.upload.followLinks)) : openSource(plan.upload.source);
       const opened = await new Promise<string | undefined>((resolve) => {
-        if (plan.upload?.source === '-') return resolve(undefined);
+        if (plan.upload?.source === '-' || tarred) return resolve(undefined);
         src.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ENOENT' ? `open ${plan.upload?.source}: no such file or directory` : e.message));
         (src as unknown as { once(ev: string, f: () => void): void }).once('open', () => resolve(undefined));
       });
@@ -72,7 +81,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
         err(opened);
         return 1;
       }
-      const name = plan.upload.source === '-' ? 'stdin.tar' : path.basename(plan.upload.source);
+      const name = plan.upload.source === '-' ? 'stdin.tar' : tarred ? `${path.basename(plan.upload.source)}.tar` : path.basename(plan.upload.source);
       const up = await uploadStream(`${url}/api/artifacts?name=${encodeURIComponent(name.replace(/[^A-Za-z0-9._+-]/g, '_').replace(/^[._+-]+/, '') || 'upload')}`, token, src);
       if (up.status !== 201) {
         err(up.body.message ?? `dockops: upload failed (${up.status})`);
@@ -113,7 +122,25 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
         const result = job.result;
         if (result.stdout) io.stdout.write(result.stdout);
         const artifact = result.artifacts?.[0];
-        if (plan.download && artifact && result.exitCode === 0) {
+        if (plan.extractTo && artifact && result.exitCode === 0) {
+          const tmp = mkdtempSync(path.join(os.tmpdir(), 'dockops-cp-'));
+          try {
+            const target = await atomicTarget(path.join(tmp, 'copy.tar'));
+            const status = await downloadTo(`${url}/api/artifacts/${artifact.id}`, token, target.stream);
+            await target.commit();
+            if (status !== 200) {
+              err(`dockops: could not download ${artifact.name} (${status})`);
+              return 1;
+            }
+            const problem = await extractCopy(path.join(tmp, 'copy.tar'), plan.extractTo);
+            if (problem) {
+              err(`Error: ${problem}`);
+              return 1;
+            }
+          } finally {
+            rmSync(tmp, { recursive: true, force: true });
+          }
+        } else if (plan.download && artifact && result.exitCode === 0) {
           const target = await atomicTarget(plan.download);
           const status = await downloadTo(`${url}/api/artifacts/${artifact.id}`, token, target.stream);
           if (status !== 200) {

@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 /**
@@ -12,8 +13,10 @@ export interface FilePlan {
   args: string[];
   /** Where the job's artifact goes: a local path, or '-' for stdout. */
   download?: string;
-  /** A local file (or '-' for stdin) to upload and put in place of `uploadAt`. */
-  upload?: { source: string; index: number; prefix: string };
+  /** A local file (or '-' for stdin) to upload and put in place of `uploadAt`; `tar`: pack it first (cp). */
+  upload?: { source: string; index: number; prefix: string; tar?: boolean; followLinks?: boolean };
+  /** cp from a container: unpack the downloaded tar at this local path with docker's rules. */
+  extractTo?: string;
   /** A refusal in docker's words, before anything is sent. */
   error?: string;
 }
@@ -62,6 +65,40 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
     args.push('-i', 'artifact:pending');
     return { args, upload: { source: '-', index: args.length - 1, prefix: '' } };
   }
+  if (verb === 'cp' || verb === 'container cp') {
+    const pos: number[] = [];
+    let follow = false;
+    for (let i = rest; i < words.length; i++) {
+      const w = words[i];
+      if (w === '--') {
+        for (let j = i + 1; j < words.length; j++) pos.push(j);
+        break;
+      }
+      if (w.startsWith('-') && w !== '-') {
+        if (/^-[a-zA-Z]*L/.test(w) || w === '--follow-link') follow = true;
+        continue;
+      }
+      pos.push(i);
+    }
+    if (pos.length !== 2) return { args };
+    const isCtr = (w: string) => /^[a-zA-Z0-9][a-zA-Z0-9_.-]*:/.test(w) && !w.startsWith('artifact:');
+    const [a, b] = pos;
+    if (isCtr(words[a]) && !isCtr(words[b])) {
+      if (words[b] === '-') return { args, download: '-' };
+      const base = path.basename(words[b]).replace(/[^A-Za-z0-9._+-]/g, '_').replace(/^[._+-]+/, '') || 'copy';
+      args[b] = base;
+      return { args, download: '-tmp', extractTo: path.resolve(io.cwd, words[b]) };
+    }
+    if (!isCtr(words[a]) && isCtr(words[b]) && !words[a].startsWith('artifact:')) {
+      if (words[a] === '-') {
+        if (io.stdinIsTTY) return { args, error: 'requested copy from stdin, but stdin is empty' };
+        args.splice(rest, 0, '--extract');
+        return { args, upload: { source: '-', index: a + 1, prefix: '' } };
+      }
+      return { args, upload: { source: path.resolve(io.cwd, words[a]), index: a, prefix: '', tar: true, followLinks: follow } };
+    }
+    return { args };
+  }
   if (verb === 'import' || verb === 'image import') {
     // The source is the first positional word (after -c/-m/--platform and their values).
     for (let i = rest; i < words.length; i++) {
@@ -93,4 +130,40 @@ export async function atomicTarget(target: string): Promise<{ stream: NodeJS.Wri
     stream.once('error', j);
   });
   return { stream, commit: () => rename(tmp, target), abort: () => rm(tmp, { force: true }) };
+}
+
+/** `tar -c` of a local path with its own name as the top entry (no shell: execFile's argv). */
+export function tarOf(source: string, followLinks: boolean): NodeJS.ReadableStream {
+  const p = spawn('tar', ['-c', ...(followLinks ? ['-h'] : []), '-f', '-', '-C', path.dirname(source), path.basename(source)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return p.stdout;
+}
+
+/**
+ * Unpacks a tar downloaded from `cp CTR:SRC DEST` with docker's rules: into DEST when it is a
+ * directory; as DEST (renamed) when DEST does not exist; over DEST when both are files.
+ */
+export async function extractCopy(tarFile: string, dest: string): Promise<string | undefined> {
+  const run = (args: string[]) =>
+    new Promise<number>((resolve) => {
+      const p = spawn('tar', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+      p.on('exit', (code) => resolve(code ?? 1));
+    });
+  const st = await stat(dest).catch(() => undefined);
+  if (st?.isDirectory()) return (await run(['-x', '-f', tarFile, '-C', dest])) === 0 ? undefined : `could not unpack into ${dest}`;
+  if (!st && dest.endsWith('/')) return `destination directory "${dest}" does not exist`;
+  const parent = path.dirname(dest);
+  const pst = await stat(parent).catch(() => undefined);
+  if (!pst?.isDirectory()) return `destination directory "${parent}" does not exist`;
+  const tmp = await mkdtemp(path.join(parent, '.dockops-cp-'));
+  try {
+    if ((await run(['-x', '-f', tarFile, '-C', tmp])) !== 0) return `could not unpack into ${dest}`;
+    const [root] = await readdir(tmp);
+    if (!root) return 'the copied archive is empty';
+    const rst = await stat(path.join(tmp, root));
+    if (st && rst.isDirectory()) return `cannot copy a directory to a file: ${dest}`;
+    await rename(path.join(tmp, root), dest);
+    return undefined;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 }
