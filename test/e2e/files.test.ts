@@ -186,3 +186,18 @@ test('cp both ways with docker rules for DEST: into a directory, as a new name, 
     await docker().getContainer(n).remove({ force: true }).catch(() => undefined);
   }
 });
+
+test('run --env-file: the CLI uploads the file, the worker reads it (values stay out of the job data)', async () => {
+  const envFile = path.join(dir, 'app.env');
+  writeFileSync(envFile, '# settings\nA=1\n\n  B=two words\nSECRET=s3cr3t-value\n');
+  const r = await cli(svc, ['run', '--rm', '--env-file', envFile, '-e', 'A=override', 'busybox', 'sh', '-c', 'echo "$A|$B|$SECRET"']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'override|two words|s3cr3t-value\n');
+  const audit = await api(svc, 'GET', '/api/audit?count=50');
+  assert.ok(!JSON.stringify(audit.body).includes('s3cr3t-value'), 'the value is in no audit entry');
+  const bad = path.join(dir, 'bad.env');
+  writeFileSync(bad, 'FROM_SHELL\n');
+  const refused = await cli(svc, ['run', '--rm', '--env-file', bad, 'busybox', 'true']);
+  assert.equal(refused.code, 125);
+  assert.match(refused.stderr, /bad\.env line 1: FROM_SHELL has no value/);
+});

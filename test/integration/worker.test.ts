@@ -151,3 +151,26 @@ test('logs -f follows a running container as it writes, and stops after --for', 
   // Entries reached the job log in several batches while it ran, not once at the end.
   assert.ok(r.entries.filter((e) => e.s === 'stdout').length >= 2);
 });
+
+test('run --mount (tmpfs, volume), --volumes-from and --link reach the container', async () => {
+  const vol = uniqueName('vol');
+  const writer = uniqueName('writer');
+  const web = uniqueName('linked');
+  cleanup.push(writer, web);
+  try {
+    const tmpfs = await h.run(`run --rm --mount type=tmpfs,target=/scratch,tmpfs-size=1m busybox sh -c 'grep " /scratch " /proc/mounts'`);
+    assert.equal(tmpfs.result.exitCode, 0, tmpfs.stderr);
+    assert.match(tmpfs.stdout, /^tmpfs \/scratch tmpfs .*size=1024k/);
+    const w = await h.run(`run --name ${writer} --mount type=volume,source=${vol},target=/data busybox sh -c 'echo shared > /data/f'`);
+    assert.equal(w.result.exitCode, 0, w.stderr);
+    const r = await h.run(`run --rm --volumes-from ${writer}:ro busybox sh -c 'cat /data/f; touch /data/g || echo read-only'`);
+    assert.equal(r.stdout, 'shared\nread-only\n');
+    const started = await h.run(`run -d --name ${web} busybox sleep 60`);
+    assert.equal(started.result.exitCode, 0, started.stderr);
+    const l = await h.run(`run --rm --link ${web}:db busybox grep -c db /etc/hosts`);
+    assert.equal(l.stdout, '1\n');
+  } finally {
+    for (const c of [writer, web]) await docker().getContainer(c).remove({ force: true }).catch(() => undefined);
+    await docker().getVolume(vol).remove().catch(() => undefined);
+  }
+});

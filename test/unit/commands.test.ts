@@ -80,7 +80,7 @@ test('run reads its flags and leaves the command to the container', () => {
     { ip: '127.0.0.1', hostPort: '8080', containerPort: 80, proto: 'tcp' },
     { ip: '', hostPort: '', containerPort: 53, proto: 'udp' },
   ]);
-  assert.deepEqual(r.mounts, [{ type: 'volume', source: 'data', target: '/data', readOnly: true }]);
+  assert.deepEqual(r.mounts, [{ type: 'volume', source: 'data', target: '/data', readOnly: true, api: false }]);
   assert.deepEqual(r.cmd, ['-c', 'echo hi']);
   usage('run -p 99999:80 busybox', /invalid hostPort/);
   usage('run -e FOO busybox', /no shell environment/);
@@ -106,6 +106,8 @@ test('policy refuses what would give away the host, unless configured', () => {
   refused('run --network host busybox', /DOCKOPS_ALLOW_HOST_NAMESPACES/);
   refused('run --cap-add SYS_ADMIN busybox', /DOCKOPS_ALLOW_CAP_ADD/);
   refused('run -v /etc:/x busybox', /outside the allowed host paths/);
+  refused('run --mount type=bind,source=/etc,target=/x busybox', /outside the allowed host paths/);
+  refused('create --privileged busybox', /DOCKOPS_ALLOW_PRIVILEGED/);
   refused('run -v /srv/data/../../etc:/x busybox', /outside the allowed host paths/);
   refused('run -v /srv/database:/x busybox', /outside the allowed host paths/);
   checkPolicy(spec('run -v /srv/data/app:/x busybox'), closed);

@@ -14,10 +14,13 @@ export type PortSpec = z.infer<typeof PortSpec>;
 
 /** A mount from `-v`: a named volume, an anonymous volume, or a bind of a host path. */
 export const MountSpec = z.object({
-  type: z.enum(['volume', 'bind']),
+  type: z.enum(['volume', 'bind', 'tmpfs']),
   source: z.string(),
   target: z.string().startsWith('/'),
   readOnly: z.boolean(),
+  /** From --mount (the Engine's Mounts API) rather than -v (Binds). */
+  api: z.boolean().default(false),
+  tmpfsSize: z.number().int().positive().optional(),
 });
 export type MountSpec = z.infer<typeof MountSpec>;
 
@@ -41,6 +44,10 @@ export const ContainerConfigSpec = z.object({
   nanoCpus: z.number().int().nonnegative().optional(),
   privileged: z.boolean(),
   capAdd: z.array(z.string()),
+  volumesFrom: z.array(z.string()),
+  links: z.array(z.string()),
+  /** --env-file: an uploaded file (artifact id) read by the worker, so its values stay out of Redis. */
+  envFile: z.array(z.string().regex(/^[0-9a-f]{24}$/)),
   rm: z.boolean(),
   pull: z.enum(['missing', 'always', 'never']),
 });
@@ -51,6 +58,10 @@ export const CONTAINER_FLAGS: FlagDef[] = [
   { name: 'cpus', type: 'string', valueName: 'decimal', help: 'Number of CPUs' },
   { name: 'entrypoint', type: 'string', valueName: 'string', help: 'Overwrite the default ENTRYPOINT of the image' },
   { name: 'env', short: 'e', type: 'list', valueName: 'list', help: 'Set environment variables' },
+  { name: 'env-file', type: 'list', valueName: 'list', help: 'Read in a file of environment variables (artifact:ID; the CLI uploads a local file)' },
+  { name: 'link', type: 'list', valueName: 'list', help: 'Add link to another container (name:alias)' },
+  { name: 'mount', type: 'list', valueName: 'mount', help: 'Attach a filesystem mount to the container (type=volume|bind|tmpfs,…)' },
+  { name: 'volumes-from', type: 'list', valueName: 'list', help: 'Mount volumes from the specified container(s)' },
   { name: 'hostname', short: 'h', type: 'string', valueName: 'string', help: 'Container host name' },
   { name: 'interactive', short: 'i', type: 'bool', help: 'Accepted; dockops has no terminal, so STDIN stays closed' },
   { name: 'label', short: 'l', type: 'list', valueName: 'list', help: 'Set meta data on a container' },
@@ -128,15 +139,42 @@ export function parseVolume(raw: string, path: string): MountSpec {
   }
   if (parts.length === 1) {
     if (!parts[0].startsWith('/')) fail(`invalid volume specification: '${raw}'`, path);
-    return { type: 'volume', source: '', target: parts[0], readOnly };
+    return { type: 'volume', source: '', target: parts[0], readOnly, api: false };
   }
   if (parts.length !== 2) fail(`invalid volume specification: '${raw}'`, path);
   const [source, target] = parts;
   if (!target.startsWith('/')) fail(`invalid volume specification: '${raw}': invalid mount config: the mount destination must be an absolute path`, path);
-  if (source.startsWith('/')) return { type: 'bind', source, target, readOnly };
+  if (source.startsWith('/')) return { type: 'bind', source, target, readOnly, api: false };
   if (source.startsWith('.') || source.startsWith('~')) fail(`invalid volume specification: '${raw}': a host path must be absolute`, path);
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(source)) fail(`invalid volume name "${source}"`, path);
-  return { type: 'volume', source, target, readOnly };
+  return { type: 'volume', source, target, readOnly, api: false };
+}
+
+/** `--mount type=volume,source=x,target=/data,readonly`, as docker reads it (csv of key=value). */
+export function parseMount(raw: string, path: string): MountSpec {
+  const kv = new Map<string, string>();
+  for (const part of raw.split(',')) {
+    const eq = part.indexOf('=');
+    const k = (eq >= 0 ? part.slice(0, eq) : part).trim().toLowerCase();
+    kv.set(k, eq >= 0 ? part.slice(eq + 1).trim() : 'true');
+  }
+  const type = kv.get('type') ?? 'volume';
+  if (!['volume', 'bind', 'tmpfs'].includes(type)) fail(`invalid argument "${raw}" for "--mount" flag: invalid mount type: "${type}" (dockops: volume, bind or tmpfs)`, path);
+  const target = kv.get('target') ?? kv.get('destination') ?? kv.get('dst') ?? '';
+  if (!target.startsWith('/')) fail(`invalid argument "${raw}" for "--mount" flag: target is required and must be an absolute path`, path);
+  const source = kv.get('source') ?? kv.get('src') ?? '';
+  if (type === 'bind' && !source.startsWith('/')) fail(`invalid argument "${raw}" for "--mount" flag: a bind source must be an absolute host path`, path);
+  if (type === 'tmpfs' && source) fail(`invalid argument "${raw}" for "--mount" flag: tmpfs takes no source`, path);
+  const ro = kv.get('readonly') ?? kv.get('ro');
+  const size = kv.get('tmpfs-size');
+  return {
+    type: type as MountSpec['type'],
+    source,
+    target,
+    readOnly: ro === 'true' || ro === '1',
+    api: true,
+    tmpfsSize: size ? parseBytes(size, path) : undefined,
+  };
 }
 
 /** `-m 512m`, `--memory 1g`, bytes. */
@@ -189,7 +227,20 @@ export function containerConfig(p: Parsed, path: string): ContainerConfigSpec {
     labels,
     ports: (p.flags.publish as string[]).flatMap((x) => parsePort(x, path)),
     publishAll: p.flags['publish-all'] as boolean,
-    mounts: (p.flags.volume as string[]).map((x) => parseVolume(x, path)),
+    mounts: [...(p.flags.volume as string[]).map((x) => parseVolume(x, path)), ...(p.flags.mount as string[]).map((x) => parseMount(x, path))],
+    volumesFrom: (p.flags['volumes-from'] as string[]).map((v) => {
+      if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*(:(ro|rw))?$/.test(v)) fail(`invalid --volumes-from "${v}" (CONTAINER[:ro|rw])`, path);
+      return v;
+    }),
+    links: (p.flags.link as string[]).map((l) => {
+      if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*(:[a-zA-Z0-9][a-zA-Z0-9_.-]*)?$/.test(l)) fail(`invalid --link "${l}" (name:alias)`, path);
+      return l.includes(':') ? l : `${l}:${l}`;
+    }),
+    envFile: (p.flags['env-file'] as string[]).map((f) => {
+      const m = /^artifact:([0-9a-f]{24})$/.exec(f);
+      if (!m) fail(`--env-file ${f}: dockops reads uploaded files only: give artifact:ID (\`dockops docker run --env-file FILE …\` uploads it for you)`, path);
+      return (m as RegExpExecArray)[1];
+    }),
     network: (p.flags.network as string) || undefined,
     restart: restart === 'no' ? undefined : restart,
     memory: p.given.has('memory') ? parseBytes(p.flags.memory as string, path) : undefined,
@@ -231,7 +282,18 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
       AutoRemove: c.rm,
       PortBindings: bindings,
       PublishAllPorts: c.publishAll,
-      Binds: c.mounts.filter((m) => m.source).map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
+      Binds: c.mounts.filter((m) => m.source && !m.api).map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
+      Mounts: c.mounts
+        .filter((m) => m.api)
+        .map((m) => ({
+          Type: m.type,
+          Source: m.source || undefined,
+          Target: m.target,
+          ReadOnly: m.readOnly,
+          ...(m.type === 'tmpfs' && m.tmpfsSize ? { TmpfsOptions: { SizeBytes: m.tmpfsSize } } : {}),
+        })),
+      VolumesFrom: c.volumesFrom.length ? c.volumesFrom : undefined,
+      Links: c.links.length ? c.links : undefined,
       NetworkMode: c.network,
       RestartPolicy: restart ? { Name: restart[0], MaximumRetryCount: restart[1] ? Number(restart[1]) : 0 } : undefined,
       Memory: c.memory,
@@ -239,6 +301,6 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
       Privileged: c.privileged,
       CapAdd: c.capAdd.length ? c.capAdd : undefined,
     },
-    Volumes: Object.fromEntries(c.mounts.filter((m) => !m.source).map((m) => [m.target, {}])),
+    Volumes: Object.fromEntries(c.mounts.filter((m) => !m.source && !m.api).map((m) => [m.target, {}])),
   };
 }

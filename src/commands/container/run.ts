@@ -35,6 +35,17 @@ function runError(message: string, exitCode: number, withHelp: boolean): DockerE
 /** Creates the container, pulling the image first when it is missing (as `docker run` does). */
 export async function createContainer(ctx: RunContext, c: ContainerConfigSpec, attach: boolean, cmdPath = 'run'): Promise<Docker.Container> {
   const opts = createOptions(c, ctx.jobId, attach);
+  if (c.envFile.length) {
+    // Read here, in the worker: the file's values never travel through Redis.
+    const fromFiles: string[] = [];
+    for (const id of c.envFile) {
+      const { artifact, stream } = await ctx.artifacts.open(id);
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      fromFiles.push(...parseEnvFile(Buffer.concat(chunks).toString('utf8'), artifact.name, cmdPath));
+    }
+    opts.Env = [...fromFiles, ...c.env];
+  }
   const ref = familiarString(withDefaultTag(parseRef(c.image)));
   const pull = async () => {
     try {
@@ -60,6 +71,24 @@ export async function createContainer(ctx: RunContext, c: ContainerConfigSpec, a
     if (cmdPath !== 'run') throw toDockerError(err);
     throw runError(`Error response from daemon: ${daemonMessage(err)}`, 125, true);
   }
+}
+
+/**
+ * docker's env-file format: one VAR=VALUE a line, `#` comments and blank lines skipped, the
+ * value taken as written. A bare VAR would take the client's variable: dockops has none.
+ */
+export function parseEnvFile(text: string, name: string, cmdPath = 'run'): string[] {
+  const out: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/^\s+/, '');
+    if (!line || line.startsWith('#')) return;
+    const eq = line.indexOf('=');
+    const key = eq >= 0 ? line.slice(0, eq) : line.trimEnd();
+    if (/\s/.test(key)) throw new DockerError(`docker: poorly formatted environment: variable '${key}' contains whitespaces.\nSee 'docker ${cmdPath} --help'.`, 125);
+    if (eq < 0) throw new DockerError(`docker: ${name} line ${i + 1}: ${key} has no value, and dockops has no shell environment to take it from; write ${key}=VALUE.\nSee 'docker ${cmdPath} --help'.`, 125);
+    out.push(line);
+  });
+  return out;
 }
 
 async function removeQuietly(container: Docker.Container) {

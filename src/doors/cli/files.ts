@@ -65,6 +65,21 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
     args.push('-i', 'artifact:pending');
     return { args, upload: { source: '-', index: args.length - 1, prefix: '' } };
   }
+  if (['run', 'create', 'container run', 'container create'].includes(verb)) {
+    // --env-file FILE: upload it; the worker reads it, so its values never enter the job data.
+    for (let i = rest; i < words.length; i++) {
+      const w = words[i];
+      if (!w.startsWith('-')) break; // the image: flags end here
+      const eqForm = w.startsWith('--env-file=');
+      if ((w === '--env-file' && i + 1 < words.length) || eqForm) {
+        const value = eqForm ? w.slice('--env-file='.length) : words[i + 1];
+        if (value.startsWith('artifact:')) continue;
+        return { args, upload: { source: path.resolve(io.cwd, value), index: eqForm ? i : i + 1, prefix: eqForm ? '--env-file=' : '' } };
+      }
+      if (['-e', '--env', '-p', '-v', '--name', '-w', '-u', '-l', '--label', '--mount', '--network', '--entrypoint', '-m', '--memory', '--cpus', '--restart', '--link', '--volumes-from', '--hostname', '-h', '--pull', '--cap-add'].includes(w)) i++;
+    }
+    return { args };
+  }
   if (verb === 'cp' || verb === 'container cp') {
     const pos: number[] = [];
     let follow = false;
