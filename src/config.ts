@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { loadPolicyFile, type PolicyFile } from './policy/file.js';
+import type { Role } from './policy/roles.js';
 
 /** A Docker host by name: `local=unix:///run/dockops/docker.sock`, `b=tcp://127.0.0.1:2376`. */
 export interface DockerHostConfig {
@@ -69,6 +71,8 @@ const Env = z.object({
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
   SLACK_COMMAND: z.string().regex(/^\/[a-z0-9_-]+$/, 'a slash command such as /docker').default('/docker'),
   SLACK_ALLOWED_CHANNELS: z.string().default(''),
+  SLACK_DEFAULT_ROLE: z.enum(['viewer', 'operator', 'admin']).default('viewer'),
+  DOCKOPS_POLICY_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -94,6 +98,9 @@ export interface Config {
   artifactMaxBytes: number;
   logLevel: string;
   policy: RunPolicy;
+  /** Who may run what (roles, hosts, name patterns); undefined: tokens are admins, Slack gets SLACK_DEFAULT_ROLE. */
+  policyFile?: PolicyFile;
+  slackDefaultRole: Role;
   /** The Slack door, when SLACK_SIGNING_SECRET is set. */
   slack?: SlackConfig;
 }
@@ -145,11 +152,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const b of bindAllowlist) {
     if (!b.startsWith('/') || b.split('/').includes('..')) issues.push(`  DOCKOPS_BIND_ALLOWLIST: "${b}" must be an absolute path without ".."`);
   }
+  let policyFile: PolicyFile | undefined;
+  if (e.DOCKOPS_POLICY_FILE) {
+    try {
+      policyFile = loadPolicyFile(e.DOCKOPS_POLICY_FILE);
+    } catch (err) {
+      issues.push(`  DOCKOPS_POLICY_FILE: ${(err as Error).message.replace(/\n/g, '\n  ')}`);
+    }
+  }
   if (e.SLACK_APP_TOKEN) issues.push('  SLACK_APP_TOKEN: Socket Mode is not supported yet; unset it and use the HTTP endpoint POST /slack/events (README, Slack)');
   const secrets = (e.SLACK_SIGNING_SECRET ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   if (e.SLACK_SIGNING_SECRET !== undefined && secrets.some((x) => x.length < 16)) issues.push('  SLACK_SIGNING_SECRET: looks too short; copy it from your Slack app\'s Basic Information page');
   if (issues.length) throw new ConfigError(`invalid configuration (see .env.example):\n${issues.join('\n')}`);
   return {
+    policyFile,
+    slackDefaultRole: e.SLACK_DEFAULT_ROLE,
     slack: secrets.length
       ? {
           signingSecrets: secrets,

@@ -42,11 +42,13 @@ async function serve(config: Config, withWorkers: string[]) {
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
   const jobs = new JobQueues(redis, config.queuePrefix, config.hosts.map((h) => h.name), config.keepJobs);
   const app = createApp({ redis, engines, log });
-  app.use('/api', apiRouter({ jobs, redis, artifacts, tokens: config.apiTokens, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log }));
+  const { Permissions } = await import('./policy/file.js');
+  const permissions = new Permissions(config.policyFile, config.slackDefaultRole);
+  app.use('/api', apiRouter({ jobs, redis, artifacts, permissions, tokens: config.apiTokens, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log }));
   let slackReporter: { close(): Promise<void> } | undefined;
   if (config.slack) {
     const [{ mountSlack }, { startSlackReporter }] = await Promise.all([import('./doors/slack/app.js'), import('./report/slack.js')]);
-    mountSlack(app, { config: config.slack, jobs, redis, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log });
+    mountSlack(app, { config: config.slack, jobs, redis, permissions, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log });
     slackReporter = await startSlackReporter({ jobs, redis, log, publicUrl: config.publicUrl });
   }
   const workers = withWorkers.map((host) => {

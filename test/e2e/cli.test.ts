@@ -237,3 +237,25 @@ test('audit: every finished job and every refusal, newest first, without secrets
   const unauth = await api({ url: svc.url, token: 'nope-nope-nope-nope' }, 'GET', '/api/audit');
   assert.equal(unauth.status, 401);
 });
+
+test('a policy file limits what a token may run, and the CLI says why', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const os = await import('node:os');
+  const p = await import('node:path');
+  const d = mkdtempSync(p.join(os.tmpdir(), 'dockops-policy-'));
+  const file = p.join(d, 'policy.yml');
+  writeFileSync(file, 'grants:\n  - api_tokens: [e2e]\n    role: viewer\n');
+  const own = await startService({ DOCKOPS_POLICY_FILE: file });
+  try {
+    const ps = await cli(own, ['ps']);
+    assert.equal(ps.code, 0, ps.stderr);
+    const stop = await cli(own, ['stop', 'anything']);
+    assert.equal(stop.code, 125);
+    assert.match(stop.stderr, /refused by policy: container stop needs the operator role; token "e2e" is viewer/);
+  } finally {
+    await own.stop();
+    const r = redis();
+    await dropPrefix(r, own.prefix);
+    r.disconnect();
+  }
+});

@@ -16,6 +16,7 @@ before(async () => {
     SLACK_SIGNING_SECRET: `${SECRET},${OLD_SECRET}`,
     SLACK_API_URL: `${slack.url}/api/`,
     SLACK_ALLOWED_CHANNELS: 'C0OPS',
+    SLACK_DEFAULT_ROLE: 'operator',
   });
 });
 after(async () => {

@@ -31,6 +31,8 @@ test('a wrong variable stops start-up naming the variable and the fix', () => {
     [{ DOCKOPS_API_TOKENS: 'ci:short' }, /DOCKOPS_API_TOKENS: .*16 or more characters/],
     [{ DOCKOPS_BIND_ALLOWLIST: 'relative/path' }, /DOCKOPS_BIND_ALLOWLIST/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ DOCKOPS_POLICY_FILE: '/nonexistent/policy.yml' }, /DOCKOPS_POLICY_FILE: .*no such file/],
+    [{ SLACK_APP_TOKEN: 'xapp-1' }, /SLACK_APP_TOKEN: Socket Mode is not supported yet/],
   ];
   for (const [env, re] of bad) {
     assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && re.test((e as Error).message), JSON.stringify(env));

@@ -9,6 +9,7 @@ import { cancelChannel, idempotencyKey, jobView, type JobQueues } from '../../jo
 import type { RunPolicy } from '../../config.js';
 import type { Logger } from 'pino';
 import { bearerAuth } from './auth.js';
+import type { Permissions } from '../../policy/file.js';
 import { readAudit, recordAudit } from '../../ops/audit.js';
 import { ArtifactTooLarge, type ArtifactStore } from '../../artifacts/store.js';
 
@@ -25,6 +26,7 @@ const SubmitBody = z
 export interface ApiDeps {
   jobs: JobQueues;
   artifacts: ArtifactStore;
+  permissions: Permissions;
   redis: Redis;
   tokens: Map<string, string>;
   policy: RunPolicy;
@@ -80,6 +82,7 @@ export function apiRouter(deps: ApiDeps): Router {
         return;
       }
       checkPolicy(outcome.spec, deps.policy);
+      deps.permissions.authorize({ door, token: tokenName }, outcome.spec, host);
       const key = req.get('idempotency-key');
       if (key !== undefined && (key.length < 1 || key.length > 200)) {
         res.status(400).json({ error: 'bad_request', message: 'Idempotency-Key must be 1 to 200 characters', exitCode: 125 });

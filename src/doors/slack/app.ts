@@ -7,6 +7,7 @@ import { DockopsError } from '../../errors.js';
 import { idempotencyKey, type JobQueues } from '../../jobs/queue.js';
 import type { RunPolicy, SlackConfig } from '../../config.js';
 import { verifySlackSignature } from './verify.js';
+import type { Permissions } from '../../policy/file.js';
 import { recordAudit } from '../../ops/audit.js';
 import type { Redis } from 'ioredis';
 
@@ -19,6 +20,7 @@ export interface SlackDeps {
   defaultHost: string;
   maxBodyBytes: number;
   redis: Redis;
+  permissions: Permissions;
   log: Logger;
   now?: () => number;
 }
@@ -101,6 +103,7 @@ export function mountSlack(app: Express, deps: SlackDeps) {
         return;
       }
       checkPolicy(outcome.spec, deps.policy);
+      deps.permissions.authorize({ door: 'slack', user: command.user_id, channel: command.channel_id }, outcome.spec, deps.defaultHost);
       const job = await deps.jobs.enqueue({
         spec: outcome.spec,
         origin: { door: 'slack', team: command.team_id, channel: command.channel_id, user: command.user_id, responseUrl: command.response_url },
