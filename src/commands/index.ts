@@ -45,6 +45,7 @@ import { networkConnect, NetworkConnectSpec } from './network/connect.js';
 import { networkDisconnect, NetworkDisconnectSpec } from './network/disconnect.js';
 import { networkPrune, NetworkPruneSpec } from './network/prune.js';
 import { imagePush, ImagePushSpec } from './image/push.js';
+import { imageBuild, ImageBuildSpec } from './image/build.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -88,6 +89,7 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   networkDisconnect,
   networkPrune,
   imagePush,
+  imageBuild,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -132,6 +134,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   NetworkDisconnectSpec,
   NetworkPruneSpec,
   ImagePushSpec,
+  ImageBuildSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
