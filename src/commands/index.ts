@@ -46,6 +46,7 @@ import { networkDisconnect, NetworkDisconnectSpec } from './network/disconnect.j
 import { networkPrune, NetworkPruneSpec } from './network/prune.js';
 import { imagePush, ImagePushSpec } from './image/push.js';
 import { imageBuild, ImageBuildSpec } from './image/build.js';
+import { search, SearchSpec } from './system/search.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -90,6 +91,7 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   networkPrune,
   imagePush,
   imageBuild,
+  search,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -135,6 +137,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   NetworkPruneSpec,
   ImagePushSpec,
   ImageBuildSpec,
+  SearchSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
