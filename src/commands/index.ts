@@ -47,6 +47,7 @@ import { networkPrune, NetworkPruneSpec } from './network/prune.js';
 import { imagePush, ImagePushSpec } from './image/push.js';
 import { imageBuild, ImageBuildSpec } from './image/build.js';
 import { search, SearchSpec } from './system/search.js';
+import { systemPrune, SystemPruneSpec } from './system/prune.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -92,6 +93,7 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   imagePush,
   imageBuild,
   search,
+  systemPrune,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -138,6 +140,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   ImagePushSpec,
   ImageBuildSpec,
   SearchSpec,
+  SystemPruneSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
