@@ -140,6 +140,7 @@ export const imageBuild = defineCommand({
     const tagged: string[] = [];
     let quietText = '';
     let failure: { message: string; code: number } | undefined;
+    let at = { step: 0, of: 0 };
     try {
       await withGitContext(
         git,
@@ -177,7 +178,10 @@ export const imageBuild = defineCommand({
               if (m.aux && typeof m.aux.ID === 'string') imageId = m.aux.ID;
               if (m.stream) {
                 const step = /^Step (\d+)\/(\d+) : /.exec(m.stream);
-                if (step) ctx.progress({ action: 'build', step: Number(step[1]), of: Number(step[2]) });
+                if (step) {
+                  at = { step: Number(step[1]), of: Number(step[2]) };
+                  ctx.progress({ action: 'build', ...at });
+                }
                 const t = /^Successfully tagged (.+)\n?$/.exec(m.stream);
                 if (t) tagged.push(t[1]);
               }
@@ -200,7 +204,7 @@ export const imageBuild = defineCommand({
     }
     if (failure) throw new DockerError(failure.message, failure.code);
     if (!imageId && spec.quiet) imageId = quietText.trim() || undefined;
-    ctx.progress({ action: 'build', done: true, image: imageId });
+    ctx.progress({ action: 'build', ...at, done: true, image: imageId });
     return { exitCode: 0, stdout: quietText, stderr: '', streamed: true, truncated: false, data: { image: imageId, tags: tagged } };
   },
 });
