@@ -49,6 +49,10 @@ import { imageLoad, ImageLoadSpec } from './image/load.js';
 import { containerExport, ContainerExportSpec } from './container/export.js';
 import { imageImport, ImageImportSpec } from './image/import.js';
 import { containerCp, ContainerCpSpec } from './container/cp.js';
+import { imagePush, ImagePushSpec } from './image/push.js';
+import { imageBuild, ImageBuildSpec } from './image/build.js';
+import { search, SearchSpec } from './system/search.js';
+import { systemPrune, SystemPruneSpec } from './system/prune.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -96,6 +100,10 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   containerExport,
   imageImport,
   containerCp,
+  imagePush,
+  imageBuild,
+  search,
+  systemPrune,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -144,6 +152,10 @@ export const JobSpec = z.discriminatedUnion('kind', [
   ContainerExportSpec,
   ImageImportSpec,
   ContainerCpSpec,
+  ImagePushSpec,
+  ImageBuildSpec,
+  SearchSpec,
+  SystemPruneSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 

@@ -6,7 +6,7 @@ export const ROLES: Role[] = ['viewer', 'operator', 'admin'];
 /** Read-only verbs: what anyone allowed at all may run. */
 const VIEWER = new Set([
   'system.info', 'system.version', 'system.df', 'system.events',
-  'image.ls', 'image.inspect', 'image.history', 'image.search',
+  'image.ls', 'image.inspect', 'image.history', 'image.search', 'search',
   'container.ls', 'container.logs', 'container.inspect', 'container.top', 'container.port', 'container.diff', 'container.wait', 'container.stats',
   'volume.ls', 'volume.inspect', 'network.ls', 'network.inspect',
 ]);
