@@ -71,6 +71,7 @@ const Env = z.object({
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
   SLACK_COMMAND: z.string().regex(/^\/[a-z0-9_-]+$/, 'a slash command such as /docker').default('/docker'),
   SLACK_ALLOWED_CHANNELS: z.string().default(''),
+  SLACK_LIVE_AFTER_MS: int(2000, 0, 60_000),
   SLACK_DEFAULT_ROLE: z.enum(['viewer', 'operator', 'admin']).default('viewer'),
   DOCKOPS_POLICY_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -113,6 +114,8 @@ export interface SlackConfig {
   command: string;
   /** Channel IDs where the command may run; `*` for every channel. Empty: none (deny by default). */
   allowedChannels: string[];
+  /** Jobs still running after this long get a live message (with a bot token). */
+  liveAfterMs: number;
 }
 
 /** What containers may do on the host; everything dangerous is off unless configured. */
@@ -174,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
           command: e.SLACK_COMMAND,
           allowedChannels: e.SLACK_ALLOWED_CHANNELS.split(',').map((x) => x.trim()).filter(Boolean),
+          liveAfterMs: e.SLACK_LIVE_AFTER_MS,
         }
       : undefined,
     redisUrl: e.REDIS_URL,

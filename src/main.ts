@@ -49,7 +49,9 @@ async function serve(config: Config, withWorkers: string[]) {
   if (config.slack) {
     const [{ mountSlack }, { startSlackReporter }] = await Promise.all([import('./doors/slack/app.js'), import('./report/slack.js')]);
     mountSlack(app, { config: config.slack, jobs, redis, permissions, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log });
-    slackReporter = await startSlackReporter({ jobs, redis, log, publicUrl: config.publicUrl });
+    const { WebClient } = await import('@slack/web-api');
+    const web = config.slack.botToken ? new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, logLevel: undefined }) : undefined;
+    slackReporter = await startSlackReporter({ jobs, redis, log, publicUrl: config.publicUrl, web, liveAfterMs: config.slack.liveAfterMs });
   }
   const workers = withWorkers.map((host) => {
     const connection = redisConnection({ url: config.redisUrl, role: 'worker' });

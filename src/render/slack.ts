@@ -77,3 +77,35 @@ export function jobMessage(v: SlackJobView, output: { stdout: string; stderr: st
   if (cut) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Output cut to fit Slack. Whole log: <${v.logUrl}|job ${escapeMrkdwn(v.id)}>` }] });
   return { text: `docker ${v.command}: ${status}`, blocks };
 }
+
+/** Decimal bytes as docker prints them in progress bars. */
+function bytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)}${units[i]}`;
+}
+
+/**
+ * A running job as a Slack message: what it is doing now (layers with bytes, build step k of n)
+ * and the last lines of its output.
+ */
+export function progressMessage(v: { command: string; id: string; host: string; elapsedMs: number }, progress: unknown, tail: string): { text: string; blocks: Block[] } {
+  const p = (progress ?? {}) as { layers?: Record<string, { status: string; current?: number; total?: number }>; step?: number; of?: number; bytes?: number };
+  const lines: string[] = [];
+  if (p.step && p.of) lines.push(`step ${p.step} of ${p.of}`);
+  for (const [id, l] of Object.entries(p.layers ?? {}).slice(0, 20)) {
+    const amount = l.total ? ` ${bytes(l.current ?? 0)}/${bytes(l.total)}` : '';
+    lines.push(`${id}: ${l.status}${amount}`);
+  }
+  if (p.bytes) lines.push(`${bytes(p.bytes)} so far`);
+  const summary = `:hourglass_flowing_sand: \`docker ${escapeMrkdwn(v.command)}\` on ${escapeMrkdwn(v.host)} · running ${(v.elapsedMs / 1000).toFixed(0)} s · job ${escapeMrkdwn(v.id)}`;
+  const blocks: Block[] = [{ type: 'context', elements: [{ type: 'mrkdwn', text: summary }] }];
+  const body = [lines.join('\n'), stripAnsi(tail).split('\n').slice(-15).join('\n')].filter((s) => s.trim()).join('\n\n');
+  if (body) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: '```' + escapeMrkdwn(body.slice(-(SECTION_MAX - 8))) + '```' } });
+  return { text: `docker ${v.command}: running`, blocks };
+}

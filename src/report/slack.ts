@@ -2,14 +2,34 @@ import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { jobView, queueName, type JobData, type JobQueues } from '../jobs/queue.js';
-import { jobMessage } from '../render/slack.js';
+import { WebClient } from '@slack/web-api';
+import { jobMessage, progressMessage } from '../render/slack.js';
 
 export interface SlackReporterDeps {
   jobs: JobQueues;
   redis: Redis;
   log: Logger;
   publicUrl: string;
+  /** With a bot token, jobs that run longer than `liveAfterMs` get a live message updated as they go. */
+  web?: WebClient;
+  liveAfterMs?: number;
 }
+
+/** Slack allows about one update a second per message; the SDK waits out 429 Retry-After itself. */
+const UPDATE_EVERY_MS = 1000;
+
+interface Live {
+  channel: string;
+  ts?: string;
+  lastUpdate: number;
+  timer?: NodeJS.Timeout;
+  /** Output has no progress events: the message is refreshed on a tick as well. */
+  tick?: NodeJS.Timeout;
+  started: number;
+  chain: Promise<unknown>;
+}
+/** Jobs whose live message this process owns (another process leaves them alone). */
+const live = new Map<string, Live>();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -22,6 +42,10 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
   if (!job) return;
   const data = job.data as JobData;
   if (data.origin?.door !== 'slack' || !data.origin.responseUrl) return;
+  // A job with a live message is finished by the process that owns that message.
+  const owner = await deps.redis.get(liveKey(deps, jobId));
+  const mine = live.get(jobId);
+  if (owner && !mine) return;
   const claimed = await deps.redis.set(`${deps.jobs.prefix}:slack-reported:${jobId}`, '1', 'EX', 86_400, 'NX');
   if (claimed !== 'OK') return;
   const view = await jobView(job);
@@ -42,6 +66,25 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
     },
     { stdout, stderr },
   );
+  if (mine && deps.web) {
+    clearTimeout(mine.timer);
+    clearInterval(mine.tick);
+    live.delete(jobId);
+    await mine.chain.catch(() => undefined);
+    // Keep to about one update a second, the final one included.
+    await sleep(Math.max(0, mine.lastUpdate + UPDATE_EVERY_MS - Date.now()));
+    if (mine.ts) {
+      // The live message becomes the result; the "queued" line goes away.
+      try {
+        await deps.web.chat.update({ channel: mine.channel, ts: mine.ts, text: msg.text, blocks: msg.blocks as never });
+        await fetch(data.origin.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delete_original: true }) }).catch(() => undefined);
+        deps.log.info({ jobId }, 'slack live message finished');
+        return;
+      } catch (err) {
+        deps.log.warn({ jobId, err: (err as Error).message }, 'slack live message update failed; answering through response_url');
+      }
+    }
+  }
   const body = JSON.stringify({ response_type: 'in_channel', replace_original: true, ...msg });
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
@@ -62,6 +105,60 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
   }
 }
 
+function liveKey(deps: SlackReporterDeps, jobId: string) {
+  return `${deps.jobs.prefix}:slack-live:${jobId}`;
+}
+
+/** Renders the job's progress and output tail into its live message, at most once a second. */
+function scheduleUpdate(deps: SlackReporterDeps, jobId: string, progress?: unknown) {
+  const l = live.get(jobId);
+  if (!l || !deps.web) return;
+  const due = l.lastUpdate + UPDATE_EVERY_MS - Date.now();
+  if (l.timer) return; // an update is already coming
+  l.timer = setTimeout(() => {
+    l.timer = undefined;
+    l.chain = l.chain.then(async () => {
+      // Updates queue behind each other (a 429 retry included): space them from the last one sent.
+      await sleep(Math.max(0, l.lastUpdate + UPDATE_EVERY_MS - Date.now()));
+      if (!live.has(jobId)) return;
+      const job = await deps.jobs.get(jobId);
+      if (!job) return;
+      const data = job.data as JobData;
+      const { entries } = await deps.jobs.logs(jobId, 0);
+      const tail = entries.map((e) => e.t).join('').slice(-4000);
+      const msg = progressMessage({ command: data.command, id: jobId, host: data.host, elapsedMs: Date.now() - l.started }, progress ?? job.progress, tail);
+      if (!live.has(jobId)) return;
+      if (!l.ts) {
+        const r = await deps.web!.chat.postMessage({ channel: l.channel, text: msg.text, blocks: msg.blocks as never });
+        l.ts = r.ts;
+      } else {
+        await deps.web!.chat.update({ channel: l.channel, ts: l.ts, text: msg.text, blocks: msg.blocks as never });
+      }
+      l.lastUpdate = Date.now();
+    }).catch((err) => deps.log.warn({ jobId, err: (err as Error).message }, 'slack live update failed'));
+  }, Math.max(0, due));
+}
+
+/** A Slack job became active: if it is still running after `liveAfterMs`, it gets a live message. */
+async function onActive(deps: SlackReporterDeps, jobId: string) {
+  if (!deps.web) return;
+  const job = await deps.jobs.get(jobId);
+  const data = job?.data as JobData | undefined;
+  if (data?.origin?.door !== 'slack') return;
+  const channel = data.origin.channel;
+  setTimeout(async () => {
+    const state = await (await deps.jobs.get(jobId))?.getState();
+    if (state !== 'active') return;
+    const claimed = await deps.redis.set(liveKey(deps, jobId), String(process.pid), 'EX', 86_400, 'NX');
+    if (claimed !== 'OK') return;
+    const l: Live = { channel, lastUpdate: 0, started: Date.now() - (deps.liveAfterMs ?? 2000), chain: Promise.resolve() };
+    live.set(jobId, l);
+    l.tick = setInterval(() => scheduleUpdate(deps, jobId), 2 * UPDATE_EVERY_MS);
+    l.tick.unref();
+    scheduleUpdate(deps, jobId);
+  }, deps.liveAfterMs ?? 2000).unref();
+}
+
 /** Listens to every host queue's finished jobs and reports the Slack ones. */
 export async function startSlackReporter(deps: SlackReporterDeps) {
   const listeners: QueueEvents[] = [];
@@ -77,6 +174,12 @@ export async function startSlackReporter(deps: SlackReporterDeps) {
     };
     ev.on('completed', report);
     ev.on('failed', report);
+    ev.on('active', ({ jobId }: { jobId: string }) => {
+      onActive(deps, jobId).catch((err) => deps.log.warn({ err, jobId }, 'slack live message failed'));
+    });
+    ev.on('progress', ({ jobId, data }: { jobId: string; data: unknown }) => {
+      if (live.has(jobId)) scheduleUpdate(deps, jobId, data);
+    });
     listeners.push(ev);
   }
   // Not awaited: with Redis away at start-up the doors still come up (and answer 503).

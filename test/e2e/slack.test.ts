@@ -96,3 +96,43 @@ test('the same invocation delivered twice is one job', async () => {
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(slack.posts.filter((p) => p.path === '/respond/6').length, 1, 'reported once');
 });
+
+test('a long job gets a live message (chat.postMessage, then chat.update at most once a second, 429 honoured) that becomes its result', async () => {
+  const live = await standInSlack({ rateLimitOnce: ['/api/chat.update'] });
+  const own = await startService({
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_BOT_TOKEN: 'xoxb-test-token-for-the-stand-in',
+    SLACK_API_URL: `${live.url}/api/`,
+    SLACK_ALLOWED_CHANNELS: '*',
+    SLACK_DEFAULT_ROLE: 'operator',
+    SLACK_LIVE_AFTER_MS: '300',
+  });
+  try {
+    const body = slashCommand({ text: `run --rm busybox sh -c 'echo first; sleep 4; echo second'`, responseUrl: `${live.url}/respond/live` });
+    const ack = await postSigned(own.url, body, SECRET);
+    assert.equal(ack.status, 200);
+    const del = await live.next('/respond/live', 40_000);
+    assert.deepEqual(del.body, { delete_original: true }, 'the queued line is replaced by the live message');
+    const posted = live.posts.filter((p) => p.path === '/api/chat.postMessage');
+    assert.equal(posted.length, 1, 'one message per job');
+    assert.equal(posted[0].body.channel, 'C0OPS');
+    assert.match(posted[0].body.blocks, /running/);
+    const updates = live.posts.filter((p) => p.path === '/api/chat.update');
+    assert.ok(live.posts.some((p) => p.path === '/api/chat.update#429'), 'Slack answered 429 once');
+    assert.ok(updates.length >= 2, 'progress updates and the final one');
+    for (let i = 1; i < updates.length; i++) assert.ok(updates[i].at - updates[i - 1].at >= 900, 'about one update a second at most');
+    const last = updates[updates.length - 1].body;
+    assert.match(last.blocks, /exit 0/);
+    assert.match(last.blocks, /first\\nsecond/);
+    assert.ok(updates.some((u) => /first/.test(u.body.blocks) && /running/.test(u.body.blocks)), 'output shown while it runs');
+    // The token goes to Slack's own auth calls only, never into a message.
+    const leaked = live.posts.filter((p) => !p.path.startsWith('/api/auth.') && JSON.stringify(p).includes('xoxb-test-token'));
+    assert.deepEqual(leaked.map((p) => p.path), [], 'no message carries the token');
+  } finally {
+    await own.stop();
+    await live.close();
+    const r = redis();
+    await dropPrefix(r, own.prefix);
+    r.disconnect();
+  }
+});

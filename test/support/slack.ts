@@ -48,8 +48,10 @@ export async function postSigned(baseUrl: string, body: string, secret: string, 
  * A local HTTP server standing in for Slack: it records what dockops posts to response URLs
  * (and would answer Web API calls), so tests can see exactly what a channel would show.
  */
-export async function standInSlack() {
-  const posts: Array<{ path: string; body: any }> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function standInSlack(opts: { rateLimitOnce?: string[] } = {}) {
+  const posts: Array<{ path: string; body: any; at: number }> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const limited = new Set(opts.rateLimitOnce ?? []);
+  let ts = 1_700_000_000;
   const waiters: Array<() => void> = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -62,10 +64,23 @@ export async function standInSlack() {
       } catch {
         body = Object.fromEntries(new URLSearchParams(raw));
       }
-      posts.push({ path: req.url ?? '', body });
-      waiters.splice(0).forEach((w) => w());
+      const p = req.url ?? '';
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ ok: true }));
+      // Slack's rate limit, once per listed method: 429 with Retry-After, as the real API does.
+      if (limited.has(p)) {
+        limited.delete(p);
+        posts.push({ path: `${p}#429`, body, at: Date.now() });
+        res.statusCode = 429;
+        res.setHeader('retry-after', '1');
+        res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+        return;
+      }
+      posts.push({ path: p, body, at: Date.now() });
+      waiters.splice(0).forEach((w) => w());
+      const b = body as Record<string, string>;
+      if (p.endsWith('/chat.postMessage')) res.end(JSON.stringify({ ok: true, channel: b.channel, ts: `${ts++}.000100` }));
+      else if (p.endsWith('/chat.update')) res.end(JSON.stringify({ ok: true, channel: b.channel, ts: b.ts }));
+      else res.end(JSON.stringify({ ok: true }));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
