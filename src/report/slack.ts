@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { jobView, queueName, type JobData, type JobQueues } from '../jobs/queue.js';
 import { WebClient } from '@slack/web-api';
 import { jobMessage, progressMessage } from '../render/slack.js';
+import { cancelButton, retryButton } from '../doors/slack/buttons.js';
 
 export interface SlackReporterDeps {
   jobs: JobQueues;
@@ -66,6 +67,7 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
     },
     { stdout, stderr },
   );
+  if (view.state === 'failed' || (view.exitCode ?? 0) !== 0) msg.blocks.push(retryButton(jobId));
   if (mine && deps.web) {
     clearTimeout(mine.timer);
     clearInterval(mine.tick);
@@ -127,6 +129,7 @@ function scheduleUpdate(deps: SlackReporterDeps, jobId: string, progress?: unkno
       const { entries } = await deps.jobs.logs(jobId, 0);
       const tail = entries.map((e) => e.t).join('').slice(-4000);
       const msg = progressMessage({ command: data.command, id: jobId, host: data.host, elapsedMs: Date.now() - l.started }, progress ?? job.progress, tail);
+      msg.blocks.push(cancelButton(jobId));
       if (!live.has(jobId)) return;
       if (!l.ts) {
         const r = await deps.web!.chat.postMessage({ channel: l.channel, text: msg.text, blocks: msg.blocks as never });

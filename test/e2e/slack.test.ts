@@ -136,3 +136,64 @@ test('a long job gets a live message (chat.postMessage, then chat.update at most
     r.disconnect();
   }
 });
+
+test('destructive commands wait for a confirm button; the button is checked again and works once', async () => {
+  const { dockerCli, uniqueName } = await import('../support/env.js');
+  const { blockAction } = await import('../support/slack.js');
+  const name = uniqueName('confirm');
+  assert.equal(dockerCli(['run', '-d', '--name', name, 'busybox:latest', 'sleep', '60']).status, 0);
+  try {
+    const ack = await postSigned(svc.url, slashCommand({ text: `stop -t 1 ${name}`, responseUrl: `${slack.url}/respond/c0` }), SECRET);
+    assert.equal(ack.body.response_type, 'ephemeral');
+    const button = ack.body.blocks[1].elements[0];
+    assert.equal(button.action_id, 'dockops_confirm');
+    assert.ok(button.confirm, 'Slack shows its own confirm dialog first');
+    assert.equal(dockerCli(['inspect', '-f', '{{.State.Running}}', name]).stdout, 'true\n', 'nothing ran before the click');
+    // Someone without a grant clicking is refused (permissions are checked again on click).
+    const stranger = await postSigned(svc.url, blockAction({ actionId: 'dockops_confirm', value: button.value, user: 'U0MALLORY', channel: 'C0RANDOM', responseUrl: `${slack.url}/respond/c-stranger` }), SECRET);
+    assert.equal(stranger.status, 200);
+    const strangerAnswer = await slack.next('/respond/c-stranger');
+    assert.match(strangerAnswer.body.text, /Only <@U0ALICE>, who typed it, can confirm/);
+    assert.equal(dockerCli(['inspect', '-f', '{{.State.Running}}', name]).stdout, 'true\n', 'still nothing ran');
+    const token = button.value;
+    const click = await postSigned(svc.url, blockAction({ actionId: 'dockops_confirm', value: token, responseUrl: `${slack.url}/respond/c1` }), SECRET);
+    assert.equal(click.status, 200);
+    const queued = await slack.next('/respond/c1');
+    assert.match(queued.body.text, /job local\./);
+    for (let i = 0; i < 100 && dockerCli(['inspect', '-f', '{{.State.Running}}', name]).stdout === 'true\n'; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(dockerCli(['inspect', '-f', '{{.State.Running}}', name]).stdout, 'false\n', 'stopped after the click');
+    await postSigned(svc.url, blockAction({ actionId: 'dockops_confirm', value: token, responseUrl: `${slack.url}/respond/c2` }), SECRET);
+    assert.match((await slack.next('/respond/c2')).body.text, /expired or was already used/);
+  } finally {
+    dockerCli(['rm', '-f', name]);
+  }
+});
+
+test('Cancel stops a running job; Retry runs a failed one again', async () => {
+  const { blockAction } = await import('../support/slack.js');
+  const ack = await postSigned(svc.url, slashCommand({ text: 'run --rm busybox sleep 60', responseUrl: `${slack.url}/respond/k1` }), SECRET);
+  const cancel = ack.body.blocks[1].elements[0];
+  assert.equal(cancel.action_id, 'dockops_cancel');
+  const r = redis();
+  const q = new Queue('jobs-local', { connection: r, prefix: svc.prefix });
+  for (let i = 0; i < 100 && (await (await q.getJob(cancel.value))?.getState()) !== 'active'; i++) await new Promise((res) => setTimeout(res, 50));
+  await postSigned(svc.url, blockAction({ actionId: 'dockops_cancel', value: cancel.value, responseUrl: `${slack.url}/respond/k1` }), SECRET);
+  const result = await slack.next('/respond/k1');
+  assert.match(JSON.stringify(result.body.blocks), /failed: cancelled/);
+  assert.match(JSON.stringify(result.body.blocks), /dockops_retry/);
+
+  const failing = await postSigned(svc.url, slashCommand({ text: `run --rm busybox sh -c 'exit 3'`, responseUrl: `${slack.url}/respond/r1` }), SECRET);
+  assert.equal(failing.status, 200);
+  const first = await slack.next('/respond/r1');
+  const retry = first.body.blocks.find((b: { type: string }) => b.type === 'actions').elements[0];
+  assert.equal(retry.action_id, 'dockops_retry');
+  await postSigned(svc.url, blockAction({ actionId: 'dockops_retry', value: retry.value, responseUrl: `${slack.url}/respond/r2` }), SECRET);
+  const retried = await slack.next('/respond/r2');
+  assert.match(retried.body.text, /retried `docker run --rm busybox sh -c 'exit 3'` · job local\./);
+  const newId = /job (local\.\S+)/.exec(retried.body.text)?.[1] as string;
+  assert.notEqual(newId, retry.value);
+  for (let i = 0; i < 100 && (await (await q.getJob(newId))?.getState()) !== 'completed'; i++) await new Promise((res) => setTimeout(res, 50));
+  assert.equal(((await q.getJob(newId))?.returnvalue as { exitCode: number }).exitCode, 3);
+  await q.close();
+  r.disconnect();
+});

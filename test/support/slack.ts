@@ -104,3 +104,23 @@ export async function standInSlack(opts: { rateLimitOnce?: string[] } = {}) {
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
+
+/** A block_actions payload as Slack sends it when a button is clicked (form field `payload`). */
+export function blockAction(o: { actionId: string; value: string; user?: string; channel?: string; responseUrl: string }) {
+  const payload = {
+    type: 'block_actions',
+    user: { id: o.user ?? 'U0ALICE', username: 'alice', name: 'alice', team_id: 'T0001' },
+    api_app_id: 'A0DOCKOPS',
+    token: 'deprecated-verification-token',
+    container: { type: 'message', message_ts: '1700000000.000100', channel_id: o.channel ?? 'C0OPS', is_ephemeral: false },
+    trigger_id: `${Date.now()}.${randomBytes(6).toString('hex')}`,
+    team: { id: 'T0001', domain: 'acme' },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: { id: o.channel ?? 'C0OPS', name: 'ops' },
+    state: { values: {} },
+    response_url: o.responseUrl,
+    actions: [{ action_id: o.actionId, block_id: 'b1', text: { type: 'plain_text', text: 'x', emoji: true }, value: o.value, type: 'button', action_ts: `${Date.now() / 1000}` }],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}

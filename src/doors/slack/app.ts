@@ -7,6 +7,9 @@ import { DockopsError } from '../../errors.js';
 import { idempotencyKey, type JobQueues } from '../../jobs/queue.js';
 import type { RunPolicy, SlackConfig } from '../../config.js';
 import { verifySlackSignature } from './verify.js';
+import { cancelButton, confirmBlocks, holdForConfirmation, peekConfirmation, takeConfirmation } from './buttons.js';
+import { cancelChannel, type JobData } from '../../jobs/queue.js';
+import { commandForKind } from '../../commands/index.js';
 import type { Permissions } from '../../policy/file.js';
 import { recordAudit } from '../../ops/audit.js';
 import type { Redis } from 'ioredis';
@@ -104,6 +107,12 @@ export function mountSlack(app: Express, deps: SlackDeps) {
       }
       checkPolicy(outcome.spec, deps.policy);
       deps.permissions.authorize({ door: 'slack', user: command.user_id, channel: command.channel_id }, outcome.spec, deps.defaultHost);
+      if (outcome.command.destructive) {
+        // Nothing is enqueued until the button is clicked (and permissions are checked again then).
+        const token = await holdForConfirmation(deps.redis, deps.jobs.prefix, { text, user: command.user_id, channel: command.channel_id, team: command.team_id, host: deps.defaultHost });
+        await ack({ response_type: 'ephemeral', text: `docker ${text}: confirm to run`, blocks: confirmBlocks(text, token) as never });
+        return;
+      }
       const job = await deps.jobs.enqueue({
         spec: outcome.spec,
         origin: { door: 'slack', team: command.team_id, channel: command.channel_id, user: command.user_id, responseUrl: command.response_url },
@@ -113,7 +122,8 @@ export function mountSlack(app: Express, deps: SlackDeps) {
         idempotencyKey: idempotencyKey('slack', command.trigger_id || `${command.team_id}:${command.channel_id}:${command.user_id}:${text}`),
       });
       deps.log.info({ jobId: job.id, kind: outcome.spec.kind, door: 'slack', user: command.user_id, channel: command.channel_id }, 'job enqueued');
-      await ack({ response_type: 'in_channel', text: `:hourglass_flowing_sand: <@${command.user_id}> \`docker ${text.replace(/`/g, "'")}\` · job ${job.id}` });
+      const queued = `:hourglass_flowing_sand: <@${command.user_id}> \`docker ${text.replace(/`/g, "'")}\` · job ${job.id}`;
+      await ack({ response_type: 'in_channel', text: queued, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: queued } }, cancelButton(job.id as string)] as never });
     } catch (err) {
       if (err instanceof DockopsError) {
         if (err.code !== 'unavailable') refused(err.message.split('\n')[0]);
@@ -123,6 +133,107 @@ export function mountSlack(app: Express, deps: SlackDeps) {
       }
       deps.log.error({ err }, 'slack command failed');
       await ack({ response_type: 'ephemeral', text: 'dockops could not queue this command (the queue is unreachable or an internal error happened); nothing was run. Try again shortly.' });
+    }
+  });
+
+  /** Enqueues a command for a clicking user, checking everything again as if it were typed now. */
+  async function enqueueFor(user: string, channel: string, team: string, text: string, responseUrl: string, key: string) {
+    const allowed = deps.config.allowedChannels;
+    if (!allowed.includes('*') && !allowed.includes(channel)) throw new DockopsError(`dockops is not enabled in this channel (${channel}).`, 'policy', 125);
+    const outcome = parseCommand(text, { now });
+    if (outcome.type !== 'spec') throw new Error('not a command');
+    checkPolicy(outcome.spec, deps.policy);
+    deps.permissions.authorize({ door: 'slack', user, channel }, outcome.spec, deps.defaultHost);
+    return deps.jobs.enqueue({
+      spec: outcome.spec,
+      origin: { door: 'slack', team, channel, user, responseUrl },
+      host: deps.defaultHost,
+      command: text,
+      idempotencyKey: idempotencyKey('slack-button', key),
+    });
+  }
+
+  type ActionBody = { user: { id: string }; channel?: { id: string }; team?: { id: string } | null; response_url?: string; actions: Array<{ value?: string }> };
+  const clicked = (body: unknown) => {
+    const b = body as ActionBody;
+    return { user: b.user.id, channel: b.channel?.id ?? '', team: b.team?.id ?? '', responseUrl: b.response_url ?? '', value: b.actions[0]?.value ?? '' };
+  };
+
+  slack.action('dockops_confirm', async ({ ack, body, respond }) => {
+    await ack();
+    const c = clicked(body);
+    const peek = await peekConfirmation(deps.redis, deps.jobs.prefix, c.value);
+    if (peek && peek.user !== c.user) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: `Only <@${peek.user}>, who typed it, can confirm this command.` });
+      return;
+    }
+    const held = await takeConfirmation(deps.redis, deps.jobs.prefix, c.value);
+    if (!held) {
+      await respond({ replace_original: true, text: 'This confirmation has expired or was already used; nothing was run. Type the command again.' });
+      return;
+    }
+    try {
+      const job = await enqueueFor(c.user, held.channel, held.team, held.text, c.responseUrl, c.value);
+      const queued = `:hourglass_flowing_sand: <@${c.user}> \`docker ${held.text.replace(/`/g, "'")}\` · job ${job.id}`;
+      await respond({ replace_original: true, response_type: 'in_channel', text: queued, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: queued } }, cancelButton(job.id as string)] as never });
+    } catch (err) {
+      await respond({ replace_original: true, text: err instanceof DockopsError ? code(err.message) : 'dockops could not queue this command; nothing was run.' });
+    }
+  });
+
+  slack.action('dockops_dismiss', async ({ ack, body, respond }) => {
+    await ack();
+    await takeConfirmation(deps.redis, deps.jobs.prefix, clicked(body).value);
+    await respond({ delete_original: true });
+  });
+
+  slack.action('dockops_cancel', async ({ ack, body, respond }) => {
+    await ack();
+    const c = clicked(body);
+    const job = await deps.jobs.get(c.value);
+    if (!job) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: `No job ${c.value} (it may have expired).` });
+      return;
+    }
+    const data = job.data as JobData;
+    try {
+      // Cancelling needs the role that running the command needs.
+      deps.permissions.authorize({ door: 'slack', user: c.user, channel: c.channel }, data.spec, data.host);
+    } catch (err) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: (err as Error).message });
+      return;
+    }
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed') {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: `Job ${c.value} has already ${state}.` });
+      return;
+    }
+    if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
+      await job.remove();
+      await respond({ replace_original: true, text: `:no_entry_sign: \`docker ${data.command}\` cancelled by <@${c.user}> before it started.` });
+      return;
+    }
+    await deps.redis.publish(cancelChannel(deps.jobs.prefix), c.value);
+    deps.log.info({ jobId: c.value, user: c.user }, 'slack cancel requested');
+  });
+
+  slack.action('dockops_retry', async ({ ack, body, respond }) => {
+    await ack();
+    const c = clicked(body);
+    const job = await deps.jobs.get(c.value);
+    if (!job) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: `No job ${c.value} (it may have expired).` });
+      return;
+    }
+    const data = job.data as JobData;
+    try {
+      const cmd = commandForKind(data.spec.kind);
+      if (cmd?.destructive) throw new DockopsError('Retrying a command that deletes things needs it typed again.', 'policy', 125);
+      const again = await enqueueFor(c.user, data.origin.door === 'slack' ? data.origin.channel : c.channel, c.team, data.command, c.responseUrl, `${c.value}:${Date.now()}`);
+      const queued = `:repeat: <@${c.user}> retried \`docker ${data.command.replace(/`/g, "'")}\` · job ${again.id}`;
+      await respond({ replace_original: true, response_type: 'in_channel', text: queued, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: queued } }, cancelButton(again.id as string)] as never });
+    } catch (err) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: err instanceof DockopsError ? err.message : 'dockops could not queue the retry.' });
     }
   });
 
