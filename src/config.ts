@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadPolicyFile, type PolicyFile } from './policy/file.js';
 import type { Role } from './policy/roles.js';
+import { loadBuildRules, type BuildRepo } from './builds/rules.js';
 
 /** A Docker host by name: `local=unix:///run/dockops/docker.sock`, `b=tcp://127.0.0.1:2376`. */
 export interface DockerHostConfig {
@@ -71,6 +72,10 @@ const Env = z.object({
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
   SLACK_COMMAND: z.string().regex(/^\/[a-z0-9_-]+$/, 'a slash command such as /docker').default('/docker'),
   SLACK_ALLOWED_CHANNELS: z.string().default(''),
+  GITHUB_WEBHOOK_SECRET: z.string().optional(),
+  GITHUB_TOKEN: z.string().optional(),
+  GITHUB_API_URL: z.string().url().default('https://api.github.com'),
+  DOCKOPS_JOBS_DIR: z.string().default('jobs'),
   SLACK_LIVE_AFTER_MS: int(2000, 0, 60_000),
   SLACK_DEFAULT_ROLE: z.enum(['viewer', 'operator', 'admin']).default('viewer'),
   DOCKOPS_POLICY_FILE: z.string().optional(),
@@ -101,7 +106,11 @@ export interface Config {
   policy: RunPolicy;
   /** Who may run what (roles, hosts, name patterns); undefined: tokens are admins, Slack gets SLACK_DEFAULT_ROLE. */
   policyFile?: PolicyFile;
+  /** Build rules of jobs/*.yml, validated at start even when the GitHub door is off. */
+  buildRules: BuildRepo[];
   slackDefaultRole: Role;
+  /** The GitHub door, when GITHUB_WEBHOOK_SECRET is set. */
+  github?: { secrets: string[]; token?: string; apiUrl: string; rules: BuildRepo[] };
   /** The Slack door, when SLACK_SIGNING_SECRET is set. */
   slack?: SlackConfig;
 }
@@ -163,11 +172,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issues.push(`  DOCKOPS_POLICY_FILE: ${(err as Error).message.replace(/\n/g, '\n  ')}`);
     }
   }
+  let rules: BuildRepo[] = [];
+  try {
+    rules = loadBuildRules(e.DOCKOPS_JOBS_DIR);
+  } catch (err) {
+    issues.push(`  DOCKOPS_JOBS_DIR: ${(err as Error).message.replace(/\n/g, '\n  ')}`);
+  }
+  const ghSecrets = (e.GITHUB_WEBHOOK_SECRET ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   if (e.SLACK_APP_TOKEN) issues.push('  SLACK_APP_TOKEN: Socket Mode is not supported yet; unset it and use the HTTP endpoint POST /slack/events (README, Slack)');
   const secrets = (e.SLACK_SIGNING_SECRET ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   if (e.SLACK_SIGNING_SECRET !== undefined && secrets.some((x) => x.length < 16)) issues.push('  SLACK_SIGNING_SECRET: looks too short; copy it from your Slack app\'s Basic Information page');
   if (issues.length) throw new ConfigError(`invalid configuration (see .env.example):\n${issues.join('\n')}`);
   return {
+    github: ghSecrets.length ? { secrets: ghSecrets, token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL.replace(/\/$/, ''), rules } : undefined,
+    buildRules: rules,
     policyFile,
     slackDefaultRole: e.SLACK_DEFAULT_ROLE,
     slack: secrets.length

@@ -53,6 +53,15 @@ async function serve(config: Config, withWorkers: string[]) {
     const web = config.slack.botToken ? new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, logLevel: undefined }) : undefined;
     slackReporter = await startSlackReporter({ jobs, redis, log, publicUrl: config.publicUrl, web, liveAfterMs: config.slack.liveAfterMs });
   }
+  let githubReporter: { close(): Promise<void> } | undefined;
+  if (config.github) {
+    const [{ mountGithub }, { startGithubReporter }, { Octokit }] = await Promise.all([import('./doors/github/webhook.js'), import('./report/github.js'), import('@octokit/rest')]);
+    mountGithub(app, { secrets: config.github.secrets, rules: config.github.rules, jobs, defaultHost: config.defaultHost, log });
+    if (config.github.token) {
+      const octokit = new Octokit({ auth: config.github.token, baseUrl: config.github.apiUrl, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+      githubReporter = startGithubReporter({ jobs, redis, log, publicUrl: config.publicUrl, octokit });
+    }
+  }
   const workers = withWorkers.map((host) => {
     const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
     connection.on('error', () => undefined);
@@ -71,6 +80,7 @@ async function serve(config: Config, withWorkers: string[]) {
     server.close();
     await Promise.all(workers.map((w) => w.close(config.shutdownGraceMs)));
     await slackReporter?.close();
+    await githubReporter?.close();
     await jobs.close();
     redis.disconnect();
   });

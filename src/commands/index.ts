@@ -53,6 +53,7 @@ import { imagePush, ImagePushSpec } from './image/push.js';
 import { imageBuild, ImageBuildSpec } from './image/build.js';
 import { search, SearchSpec } from './system/search.js';
 import { systemPrune, SystemPruneSpec } from './system/prune.js';
+import { autobuild, AutobuildSpec } from './builds/autobuild.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -104,6 +105,7 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   imageBuild,
   search,
   systemPrune,
+  autobuild,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -156,6 +158,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   ImageBuildSpec,
   SearchSpec,
   SystemPruneSpec,
+  AutobuildSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { parseDocument } from 'yaml';
+import { yamlWhere as where } from '../yaml-where.js';
 import { z } from 'zod';
 import type { JobSpec } from '../commands/index.js';
 import { PolicyError } from '../errors.js';
@@ -27,21 +28,6 @@ export type PolicyFile = z.infer<typeof PolicyFile>;
 
 /** Who is asking, as each door knows them. */
 export type Subject = { door: 'slack'; user: string; channel: string } | { door: 'api' | 'cli'; token: string };
-
-/** Where a zod issue sits in the YAML file, as "file:line". */
-function where(file: string, text: string, path: (string | number)[]): string {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc });
-  let node: unknown = doc.contents;
-  for (const key of path) {
-    const n = node as { get?: (k: unknown, keep: boolean) => unknown };
-    const next = n?.get?.(key, true);
-    if (!next) break;
-    node = next;
-  }
-  const range = (node as { range?: [number] })?.range;
-  return range ? `${file}:${lc.linePos(range[0]).line}` : file;
-}
 
 /** Reads and checks a policy file; every error names the file and line. */
 export function loadPolicyFile(file: string): PolicyFile {

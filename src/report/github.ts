@@ -1,0 +1,85 @@
+import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Octokit } from '@octokit/rest';
+import { jobView, queueName, type JobData, type JobQueues } from '../jobs/queue.js';
+
+export interface GithubReporterDeps {
+  jobs: JobQueues;
+  redis: Redis;
+  log: Logger;
+  publicUrl: string;
+  octokit: Octokit;
+}
+
+type State = 'pending' | 'success' | 'failure' | 'error';
+
+/**
+ * A commit status per build (pending → success/failure), linking to the job. Every API process
+ * listens; a Redis claim per job and state makes one of them post it.
+ */
+export async function reportToGithub(deps: GithubReporterDeps, jobId: string, state: State): Promise<void> {
+  const job = await deps.jobs.get(jobId);
+  const data = job?.data as JobData | undefined;
+  if (!job || data?.origin?.door !== 'github' || data.spec.kind !== 'autobuild') return;
+  const claimed = await deps.redis.set(`${deps.jobs.prefix}:gh-status:${jobId}:${state}`, '1', 'EX', 86_400, 'NX');
+  if (claimed !== 'OK') return;
+  const [owner, repo] = data.origin.repo.split('/');
+  const view = state === 'pending' ? undefined : await jobView(job);
+  const description =
+    state === 'pending'
+      ? `building ${data.spec.sourceref}`
+      : state === 'success'
+        ? `pushed ${data.spec.tags.join(', ')}`.slice(0, 140)
+        : `failed: ${(view?.error ?? (view?.result?.stderr ?? '').trim().split('\n').pop() ?? `exit ${view?.exitCode}`).slice(0, 120)}`;
+  try {
+    await deps.octokit.rest.repos.createCommitStatus({
+      owner,
+      repo,
+      sha: data.origin.sha,
+      state,
+      context: 'dockops/build',
+      description,
+      target_url: `${deps.publicUrl}/api/jobs/${jobId}`,
+    });
+    deps.log.info({ jobId, state }, 'github commit status set');
+  } catch (err) {
+    deps.log.warn({ jobId, state, err: (err as Error).message }, 'github commit status failed');
+  }
+}
+
+export function startGithubReporter(deps: GithubReporterDeps) {
+  const listeners: QueueEvents[] = [];
+  const conns: Redis[] = [];
+  for (const host of deps.jobs.hosts) {
+    const conn = deps.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+    conn.on('error', () => undefined);
+    conns.push(conn);
+    const ev = new QueueEvents(queueName(host), { connection: conn, prefix: deps.jobs.prefix });
+    ev.on('error', () => undefined);
+    const on = (state: State | 'done') => async ({ jobId }: { jobId: string }) => {
+      try {
+        let s = state;
+        if (s === 'done') {
+          const job = await deps.jobs.get(jobId);
+          const v = job ? await jobView(job) : undefined;
+          s = v?.state === 'completed' && v.exitCode === 0 ? 'success' : 'failure';
+        }
+        await reportToGithub(deps, jobId, s);
+      } catch (err) {
+        deps.log.warn({ jobId, err: (err as Error).message }, 'github report failed');
+      }
+    };
+    ev.on('active', on('pending'));
+    ev.on('completed', on('done'));
+    ev.on('failed', on('done'));
+    listeners.push(ev);
+  }
+  void Promise.all(listeners.map((l) => l.waitUntilReady())).catch(() => undefined);
+  return {
+    async close() {
+      await Promise.all(listeners.map((l) => l.close()));
+      for (const c of conns) c.disconnect();
+    },
+  };
+}
