@@ -44,6 +44,8 @@ import { networkRm, NetworkRmSpec } from './network/rm.js';
 import { networkConnect, NetworkConnectSpec } from './network/connect.js';
 import { networkDisconnect, NetworkDisconnectSpec } from './network/disconnect.js';
 import { networkPrune, NetworkPruneSpec } from './network/prune.js';
+import { containerExec, ContainerExecSpec } from './container/exec.js';
+import { containerStats, ContainerStatsSpec } from './container/stats.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -86,6 +88,8 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   networkConnect,
   networkDisconnect,
   networkPrune,
+  containerExec,
+  containerStats,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -129,6 +133,8 @@ export const JobSpec = z.discriminatedUnion('kind', [
   NetworkConnectSpec,
   NetworkDisconnectSpec,
   NetworkPruneSpec,
+  ContainerExecSpec,
+  ContainerStatsSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
