@@ -46,6 +46,8 @@ import { networkDisconnect, NetworkDisconnectSpec } from './network/disconnect.j
 import { networkPrune, NetworkPruneSpec } from './network/prune.js';
 import { containerExec, ContainerExecSpec } from './container/exec.js';
 import { containerStats, ContainerStatsSpec } from './container/stats.js';
+import { containerUpdate, ContainerUpdateSpec } from './container/update.js';
+import { containerCommit, ContainerCommitSpec } from './container/commit.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -90,6 +92,8 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   networkPrune,
   containerExec,
   containerStats,
+  containerUpdate,
+  containerCommit,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -135,6 +139,8 @@ export const JobSpec = z.discriminatedUnion('kind', [
   NetworkPruneSpec,
   ContainerExecSpec,
   ContainerStatsSpec,
+  ContainerUpdateSpec,
+  ContainerCommitSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
