@@ -48,6 +48,8 @@ import { containerExec, ContainerExecSpec } from './container/exec.js';
 import { containerStats, ContainerStatsSpec } from './container/stats.js';
 import { containerUpdate, ContainerUpdateSpec } from './container/update.js';
 import { containerCommit, ContainerCommitSpec } from './container/commit.js';
+import { systemDf, SystemDfSpec } from './system/df.js';
+import { systemEvents, SystemEventsSpec } from './system/events.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -94,6 +96,8 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   containerStats,
   containerUpdate,
   containerCommit,
+  systemDf,
+  systemEvents,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -141,6 +145,8 @@ export const JobSpec = z.discriminatedUnion('kind', [
   ContainerStatsSpec,
   ContainerUpdateSpec,
   ContainerCommitSpec,
+  SystemDfSpec,
+  SystemEventsSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
