@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type Docker from 'dockerode';
 import { defineCommand } from '../define.js';
-import { UsageError, toDockerError } from '../../errors.js';
+import { UsageError, notFoundOr, toDockerError } from '../../errors.js';
 import { demux } from '../../docker/streams.js';
 
 export const ContainerExecSpec = z.object({
@@ -85,7 +85,8 @@ export const containerExec = defineCommand({
         abortSignal: ctx.signal,
       } as Docker.ExecCreateOptions);
     } catch (err) {
-      throw toDockerError(err);
+      // docker looks the container up first: "Error: No such container: NAME".
+      throw notFoundOr(err, 'container', spec.container);
     }
     if (spec.detach) {
       try {

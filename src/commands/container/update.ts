@@ -122,7 +122,7 @@ export const containerUpdate = defineCommand({
       warnings.push(...(answer?.Warnings ?? []));
       return undefined;
     });
-    // docker prints the engine's warnings (kernel memory deprecated, blkio unsupported…) on stderr.
-    return { ...result, stderr: warnings.map((w) => `${w}\n`).join('') + result.stderr };
+    // docker prints the engine's warnings (kernel memory deprecated, blkio unsupported…) on stdout, after the names.
+    return { ...result, stdout: result.stdout + warnings.map((w) => `${w}\n`).join('') };
   },
 });
