@@ -54,6 +54,12 @@ import { imageBuild, ImageBuildSpec } from './image/build.js';
 import { search, SearchSpec } from './system/search.js';
 import { systemPrune, SystemPruneSpec } from './system/prune.js';
 import { autobuild, AutobuildSpec } from './builds/autobuild.js';
+import { containerExec, ContainerExecSpec } from './container/exec.js';
+import { containerStats, ContainerStatsSpec } from './container/stats.js';
+import { containerUpdate, ContainerUpdateSpec } from './container/update.js';
+import { containerCommit, ContainerCommitSpec } from './container/commit.js';
+import { systemDf, SystemDfSpec } from './system/df.js';
+import { systemEvents, SystemEventsSpec } from './system/events.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -106,6 +112,12 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   search,
   systemPrune,
   autobuild,
+  containerExec,
+  containerStats,
+  containerUpdate,
+  containerCommit,
+  systemDf,
+  systemEvents,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -159,6 +171,12 @@ export const JobSpec = z.discriminatedUnion('kind', [
   SearchSpec,
   SystemPruneSpec,
   AutobuildSpec,
+  ContainerExecSpec,
+  ContainerStatsSpec,
+  ContainerUpdateSpec,
+  ContainerCommitSpec,
+  SystemDfSpec,
+  SystemEventsSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 

@@ -9,6 +9,13 @@ import { PolicyError } from '../errors.js';
  * outside the allowlist are refused unless configured, with the variable that would allow them.
  */
 export function checkPolicy(spec: JobSpec, policy: RunPolicy): void {
+  if (spec.kind === 'container.exec') {
+    // `exec -u` (any user, root included) is no more than the container already allows: nothing to check.
+    if (spec.privileged && !policy.allowPrivileged) {
+      throw new PolicyError('refused by policy: exec --privileged gives the command root on the host (set DOCKOPS_ALLOW_PRIVILEGED=true to allow it)');
+    }
+    return;
+  }
   if (spec.kind !== 'container.run' && spec.kind !== 'container.create') return;
   if (spec.privileged && !policy.allowPrivileged) {
     throw new PolicyError('refused by policy: --privileged gives the container root on the host (set DOCKOPS_ALLOW_PRIVILEGED=true to allow it)');
