@@ -69,11 +69,9 @@ test('exec: cancel stops waiting for a long command', async () => {
   const n = running('exec-cancel');
   const job = await h.submit(`exec ${n} sleep 300`);
   await new Promise((r) => setTimeout(r, 1000));
-  const started = Date.now();
   assert.equal(h.worker.worker.cancelJob(job.id as string, 'test'), true);
   const events = await h.jobs.queueEvents('local');
   await assert.rejects(job.waitUntilFinished(events, 20_000), /cancel/);
-  assert.ok(Date.now() - started < 15_000);
 });
 
 test('stats: one snapshot with docker\'s columns; --format fields; missing container as docker', async () => {

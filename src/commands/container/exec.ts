@@ -90,7 +90,10 @@ export const containerExec = defineCommand({
     }
     if (spec.detach) {
       try {
-        await exec.start({ Detach: true, Tty: false } as Docker.ExecStartOptions);
+        // The answer is a stream even when detached: drain and close it, or its socket stays open.
+        const answer = (await exec.start({ Detach: true, Tty: false } as Docker.ExecStartOptions)) as unknown as { resume?(): void; destroy?(): void } | undefined;
+        answer?.resume?.();
+        answer?.destroy?.();
       } catch (err) {
         throw toDockerError(err);
       }
