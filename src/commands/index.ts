@@ -196,7 +196,7 @@ export function commandForKind(kind: string): Command<any> | undefined { // esli
 
 /** The outcome of reading a command line: a spec to enqueue, or help text to print at once. */
 export type ParseOutcome =
-  | { type: 'spec'; spec: JobSpec; command: Command<any>; path: string } // eslint-disable-line @typescript-eslint/no-explicit-any
+  | { type: 'spec'; spec: JobSpec; command: Command<any>; path: string; host?: string } // eslint-disable-line @typescript-eslint/no-explicit-any
   | { type: 'help'; text: string };
 
 const MANAGEMENT = ['container', 'image', 'system', 'volume', 'network'];
@@ -227,6 +227,16 @@ export function parseCommand(input: string | string[], env: SpecEnv = { now: Dat
     const size = words.reduce((n, w) => n + Buffer.byteLength(w) + 1, 0);
     if (size > 8 * 1024) throw new UsageError(`command is too long: ${size} bytes (limit 8192)`);
     if (words[0] === 'docker') words.shift();
+  }
+  // The global `--host NAME` (or -H) picks the Docker host, as `docker -H` picks the daemon.
+  let host: string | undefined;
+  while (words[0] === '--host' || words[0] === '-H' || words[0]?.startsWith('--host=')) {
+    const w = words.shift() as string;
+    host = w.startsWith('--host=') ? w.slice('--host='.length) : words.shift();
+    if (!host || !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(host)) throw new UsageError(`--host needs a host name (one of the configured DOCKOPS_DOCKER_HOSTS), not "${host ?? ''}"\nSee 'docker --help'.`);
+  }
+  if (['attach'].includes(words[0]) || (words[0] === 'container' && words[1] === 'attach')) {
+    throw new UsageError("docker attach needs a terminal, and chat has none. Use `exec CONTAINER CMD` for one command, or `logs -f --for 2m CONTAINER` to watch its output.", 1);
   }
   if (words.length === 0 || words[0] === '--help' || words[0] === '-h' || words[0] === 'help') {
     if (words.length === 0) throw new UsageError(`no command given: type a docker command, for example "ps -a"\nSee 'docker --help'.`, 1);
@@ -270,5 +280,5 @@ export function parseCommand(input: string | string[], env: SpecEnv = { now: Dat
     throw new UsageError(`"docker ${path}" requires ${what}.\n${seeHelp(path)}${usageTail}`);
   }
   const spec = JobSpec.parse(cmd.toSpec(parsed, env));
-  return { type: 'spec', spec, command: cmd, path };
+  return { type: 'spec', spec, command: cmd, path, host };
 }

@@ -85,6 +85,9 @@ test('the API refuses what it cannot trust, with a message a person can act on',
   const policy = await api(svc, 'POST', '/api/jobs', { command: 'run --privileged busybox' });
   assert.equal(policy.status, 403);
   assert.match(policy.body.message, /DOCKOPS_ALLOW_PRIVILEGED/);
+  const viaWords = await api(svc, 'POST', '/api/jobs', { command: '--host elsewhere ps' });
+  assert.equal(viaWords.status, 400);
+  assert.match(viaWords.body.message, /unknown host "elsewhere"/);
   const host = await api(svc, 'POST', '/api/jobs', { command: 'ps', host: 'elsewhere' });
   assert.equal(host.status, 400);
   assert.match(host.body.message, /unknown host "elsewhere"/);

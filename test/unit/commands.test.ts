@@ -114,3 +114,16 @@ test('policy refuses what would give away the host, unless configured', () => {
   checkPolicy(spec('run -v named:/x busybox'), closed);
   checkPolicy(spec('run --privileged busybox'), { ...closed, allowPrivileged: true });
 });
+
+test('the global --host picks the Docker host; attach explains what works instead', () => {
+  const o = parseCommand('--host build ps -a');
+  assert.equal(o.type, 'spec');
+  assert.equal((o as { host?: string }).host, 'build');
+  assert.equal((parseCommand('-H b images') as { host?: string }).host, 'b');
+  assert.equal((parseCommand('--host=b version') as { host?: string }).host, 'b');
+  assert.equal((parseCommand('ps') as { host?: string }).host, undefined);
+  usage('--host', /--host needs a host name/);
+  usage('--host "Bad Host" ps', /--host needs a host name/);
+  usage('attach web', /attach needs a terminal.*exec CONTAINER CMD.*logs -f --for 2m/, 1);
+  usage('container attach web', /attach needs a terminal/, 1);
+});

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { parseCommand } from '../../commands/index.js';
 import { quoteWords } from '../../commands/tokenize.js';
 import { checkPolicy } from '../../policy/index.js';
-import { DockopsError } from '../../errors.js';
+import { DockopsError, UsageError } from '../../errors.js';
 import { cancelChannel, idempotencyKey, jobView, type JobQueues } from '../../jobs/queue.js';
 import type { RunPolicy } from '../../config.js';
 import type { Logger } from 'pino';
@@ -68,15 +68,20 @@ export function apiRouter(deps: ApiDeps): Router {
       return;
     }
     const { command, args, door, user } = body.data;
-    const host = body.data.host ?? deps.defaultHost;
+    let host = body.data.host ?? deps.defaultHost;
     const text = args ? quoteWords(args) : (command as string).trim();
     const tokenName = res.locals.tokenName as string;
     try {
+      const early = parseCommand(args ?? (command as string), { now: deps.now ?? Date.now });
+      if (early.type === 'spec' && early.host) {
+        if (body.data.host && body.data.host !== early.host) throw new UsageError(`--host ${early.host} and "host": "${body.data.host}" disagree; give one`);
+        host = early.host;
+      }
       if (!deps.jobs.hosts.includes(host)) {
         res.status(400).json({ error: 'unknown_host', message: `unknown host "${host}"; configured hosts: ${deps.jobs.hosts.join(', ')}`, exitCode: 125 });
         return;
       }
-      const outcome = parseCommand(args ?? (command as string), { now: deps.now ?? Date.now });
+      const outcome = early;
       if (outcome.type === 'help') {
         res.status(200).json({ help: outcome.text, exitCode: 0 });
         return;

@@ -34,7 +34,8 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
   const err = (s: string) => io.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
   let host: string | undefined;
   const words = [...args];
-  // dockops's own option, before the docker words: `dockops docker --host b ps`.
+  // `dockops docker --host b ps`: the API reads --host from the words too; taking it here keeps
+  // the file planning (save -o, load -i, …) looking at the verb.
   if (words[0] === '--host' || words[0] === '-H') {
     host = words[1];
     words.splice(0, 2);

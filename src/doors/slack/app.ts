@@ -3,7 +3,7 @@ import bolt from '@slack/bolt';
 import type { Logger } from 'pino';
 import { parseCommand } from '../../commands/index.js';
 import { checkPolicy } from '../../policy/index.js';
-import { DockopsError } from '../../errors.js';
+import { DockopsError, UsageError } from '../../errors.js';
 import { idempotencyKey, type JobQueues } from '../../jobs/queue.js';
 import type { RunPolicy, SlackConfig } from '../../config.js';
 import { verifySlackSignature } from './verify.js';
@@ -106,17 +106,19 @@ export function mountSlack(app: Express, deps: SlackDeps) {
         return;
       }
       checkPolicy(outcome.spec, deps.policy);
-      deps.permissions.authorize({ door: 'slack', user: command.user_id, channel: command.channel_id }, outcome.spec, deps.defaultHost);
+      const host = outcome.host ?? deps.defaultHost;
+      if (!deps.jobs.hosts.includes(host)) throw new UsageError(`unknown host "${host}"; configured hosts: ${deps.jobs.hosts.join(', ')}`);
+      deps.permissions.authorize({ door: 'slack', user: command.user_id, channel: command.channel_id }, outcome.spec, host);
       if (outcome.command.destructive) {
         // Nothing is enqueued until the button is clicked (and permissions are checked again then).
-        const token = await holdForConfirmation(deps.redis, deps.jobs.prefix, { text, user: command.user_id, channel: command.channel_id, team: command.team_id, host: deps.defaultHost });
+        const token = await holdForConfirmation(deps.redis, deps.jobs.prefix, { text, user: command.user_id, channel: command.channel_id, team: command.team_id, host });
         await ack({ response_type: 'ephemeral', text: `docker ${text}: confirm to run`, blocks: confirmBlocks(text, token) as never });
         return;
       }
       const job = await deps.jobs.enqueue({
         spec: outcome.spec,
         origin: { door: 'slack', team: command.team_id, channel: command.channel_id, user: command.user_id, responseUrl: command.response_url },
-        host: deps.defaultHost,
+        host,
         command: text,
         // One invocation, one job, whatever reaches us twice.
         idempotencyKey: idempotencyKey('slack', command.trigger_id || `${command.team_id}:${command.channel_id}:${command.user_id}:${text}`),
@@ -143,11 +145,13 @@ export function mountSlack(app: Express, deps: SlackDeps) {
     const outcome = parseCommand(text, { now });
     if (outcome.type !== 'spec') throw new Error('not a command');
     checkPolicy(outcome.spec, deps.policy);
-    deps.permissions.authorize({ door: 'slack', user, channel }, outcome.spec, deps.defaultHost);
+    const host = outcome.host ?? deps.defaultHost;
+    if (!deps.jobs.hosts.includes(host)) throw new UsageError(`unknown host "${host}"`);
+    deps.permissions.authorize({ door: 'slack', user, channel }, outcome.spec, host);
     return deps.jobs.enqueue({
       spec: outcome.spec,
       origin: { door: 'slack', team, channel, user, responseUrl },
-      host: deps.defaultHost,
+      host,
       command: text,
       idempotencyKey: idempotencyKey('slack-button', key),
     });
