@@ -60,6 +60,7 @@ import { containerUpdate, ContainerUpdateSpec } from './container/update.js';
 import { containerCommit, ContainerCommitSpec } from './container/commit.js';
 import { systemDf, SystemDfSpec } from './system/df.js';
 import { systemEvents, SystemEventsSpec } from './system/events.js';
+import { login, LoginSpec, logout, LogoutSpec } from './registry/login.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -118,6 +119,8 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   containerCommit,
   systemDf,
   systemEvents,
+  login,
+  logout,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -177,6 +180,8 @@ export const JobSpec = z.discriminatedUnion('kind', [
   ContainerCommitSpec,
   SystemDfSpec,
   SystemEventsSpec,
+  LoginSpec,
+  LogoutSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 

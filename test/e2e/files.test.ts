@@ -201,3 +201,43 @@ test('run --env-file: the CLI uploads the file, the worker reads it (values stay
   assert.equal(refused.code, 125);
   assert.match(refused.stderr, /bad\.env line 1: FROM_SHELL has no value/);
 });
+
+test('login --password-stdin: checked by the engine, kept server-side (0600), never in job data or logs; logout removes it', async () => {
+  const { statSync } = await import('node:fs');
+  const configDir = mkdtempSync(path.join(os.tmpdir(), 'dockops-dockercfg-'));
+  const own = await startService({ DOCKER_CONFIG: configDir, DOCKOPS_ARTIFACT_DIR: artifactDir });
+  const password = `pw-${Date.now()}-not-in-logs`;
+  try {
+    const env = { ...process.env, DOCKOPS_API_URL: own.url, DOCKOPS_TOKEN: own.token };
+    const r = spawnSync(BIN, ['docker', 'login', '-u', 'alice', '--password-stdin', 'localhost:5000'], { env, input: `${password}\n`, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'Login Succeeded\n');
+    const file = path.join(configDir, 'config.json');
+    const cfg = JSON.parse(readFileSync(file, 'utf8'));
+    assert.equal(Buffer.from(cfg.auths['localhost:5000'].auth, 'base64').toString(), `alice:${password}`);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const jobs = await api(own, 'GET', '/api/audit?count=5');
+    assert.ok(!JSON.stringify(jobs.body).includes(password));
+    const id = (await api(own, 'GET', '/api/audit?count=5')).body.entries.find((e: { command: string }) => e.command.startsWith('login'))?.jobId;
+    const view = await api(own, 'GET', `/api/jobs/${id}`);
+    assert.ok(view.body.command.includes('--password-artifact'));
+    assert.ok(!JSON.stringify(view.body).includes(password), 'not in the job');
+    assert.ok(!own.logs().includes(password), 'not in the logs');
+    for (const d of readdirSync(artifactDir)) {
+      const names = readdirSync(path.join(artifactDir, d));
+      for (const n of names) assert.ok(!readFileSync(path.join(artifactDir, d, n), 'utf8').includes(password), 'the uploaded password is deleted after use');
+    }
+    const typed = await cli(own, ['login', '-u', 'alice', '-p', 'secret', 'localhost:5000']);
+    assert.equal(typed.code, 1);
+    assert.match(typed.stderr, /--password is refused/);
+    const out = await cli(own, ['logout', 'localhost:5000']);
+    assert.equal(out.stdout, 'Removing login credentials for localhost:5000\n');
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).auths, {});
+  } finally {
+    await own.stop();
+    const rr = redis();
+    await dropPrefix(rr, own.prefix);
+    rr.disconnect();
+    rmSync(configDir, { recursive: true, force: true });
+  }
+});

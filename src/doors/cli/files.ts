@@ -65,6 +65,15 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
     args.push('-i', 'artifact:pending');
     return { args, upload: { source: '-', index: args.length - 1, prefix: '' } };
   }
+  if (verb === 'login') {
+    const i = words.indexOf('--password-stdin');
+    if (i >= 0) {
+      if (io.stdinIsTTY) return { args, error: 'Error: Cannot perform an interactive login from a non TTY device (pipe the password: echo $TOKEN | dockops docker login -u USER --password-stdin SERVER)' };
+      args.splice(i, 1, '--password-artifact', 'artifact:pending');
+      return { args, upload: { source: '-', index: i + 1, prefix: '' } };
+    }
+    return { args };
+  }
   if (['run', 'create', 'container run', 'container create'].includes(verb)) {
     // --env-file FILE: upload it; the worker reads it, so its values never enter the job data.
     for (let i = rest; i < words.length; i++) {
