@@ -168,7 +168,8 @@ dockops queue overhead at p50 (dockops − engine call): **${f(q(rt.ours, 0.5) -
   let other = '';
   try {
     const prev = readFileSync(file, 'utf8');
-    const i = prev.indexOf('\n## bench/soak');
+    // Keep the other benchmarks' sections.
+    const i = prev.search(/\n## bench\/(surface|soak)/);
     if (i >= 0) other = prev.slice(i);
   } catch {
     /* first run */

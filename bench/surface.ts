@@ -1,0 +1,136 @@
+/**
+ * bench/surface: the docker command surface at scale (issue 3).
+ *
+ * 1. `images`, `ps -a` and `inspect` through `dockops docker` (compiled build, through the API and
+ *    the worker) against the docker CLI on an engine holding 200 extra containers (created, not
+ *    started) and 100 extra image tags. Alternating runs, medians, ratio.
+ * 2. `save -o` and `load -i` of a 500 MiB image through dockops (streamed through the artifact
+ *    store and the CLI's download/upload) against `docker save -o` / `docker load -i`, and the
+ *    service's peak RSS (VmHWM of the process running the API and the worker).
+ *
+ * Run: `npm run bench:surface` with the stack up. Appends its section to bench/RESULTS.md.
+ * Everything it creates carries the label/name prefix dockops-bench and is removed at the end.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DOCKER_HOST = process.env.DOCKER_HOST ?? 'unix:///run/dockops/docker.sock';
+const CLI = '/usr/bin/docker';
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const env = { ...process.env, DOCKER_HOST };
+const docker = (...a: string[]) => execFileSync(CLI, a, { env, encoding: 'utf8', maxBuffer: 1 << 26 });
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  const tag = `dockops-bench-${randomBytes(3).toString('hex')}`;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'dockops-bench-'));
+  const artifacts = path.join(tmp, 'artifacts');
+  // Scale: 200 containers, 100 image tags.
+  const ids: string[] = [];
+  for (let i = 0; i < 200; i++) ids.push(docker('create', '--label', `dockops-bench=${tag}`, '--name', `${tag}-c${i}`, 'busybox:latest', 'true').trim());
+  for (let i = 0; i < 100; i++) docker('tag', 'busybox:latest', `${tag}/img${i}:v${i}`);
+  const big = `${tag}/big:1`;
+  execFileSync(CLI, ['build', '-q', '-t', big, '-'], { env, input: 'FROM busybox:latest\nRUN head -c 524288000 /dev/urandom > /big\n' });
+
+  const token = randomBytes(16).toString('hex');
+  const svc = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), 'start'], {
+    env: { ...env, DOCKOPS_PORT: '0', DOCKOPS_ANNOUNCE: '1', DOCKOPS_API_TOKENS: `bench:${token}`, DOCKOPS_QUEUE_PREFIX: tag, DOCKOPS_ARTIFACT_DIR: artifacts, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve) => {
+    let e = '';
+    svc.stderr.on('data', (c: Buffer) => {
+      e += c;
+      const m = /listening on (\S+)/.exec(e);
+      if (m) resolve(m[1]);
+    });
+  });
+  const cenv = { ...env, DOCKOPS_API_URL: url, DOCKOPS_TOKEN: token };
+  const ours = (...a: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist/main.js'), 'docker', ...a], { env: cenv, maxBuffer: 1 << 26 });
+  const theirs = (...a: string[]) => spawnSync(CLI, a, { env, maxBuffer: 1 << 26 });
+
+  const rows: string[] = [];
+  for (const [name, args] of [
+    ['images', ['images']],
+    ['ps -a', ['ps', '-a']],
+    ['inspect (20 containers)', ['inspect', ...ids.slice(0, 20)]],
+  ] as Array<[string, string[]]>) {
+    const a: number[] = [];
+    const b: number[] = [];
+    ours(...args);
+    theirs(...args);
+    for (let i = 0; i < RUNS; i++) {
+      for (const who of i % 2 ? ['ours', 'theirs'] : ['theirs', 'ours']) {
+        const t0 = process.hrtime.bigint();
+        const r = who === 'ours' ? ours(...args) : theirs(...args);
+        (who === 'ours' ? a : b).push(ms(t0));
+        if (r.status !== 0) throw new Error(`${who} ${name}: ${r.stderr}`);
+      }
+    }
+    rows.push(`| ${name} | ${median(a).toFixed(1)} | ${median(b).toFixed(1)} | **${(median(a) / median(b)).toFixed(2)}** |`);
+  }
+
+  const file = (n: string) => path.join(tmp, n);
+  const t = (f: () => void) => {
+    const t0 = process.hrtime.bigint();
+    f();
+    return ms(t0);
+  };
+  const saveOurs = t(() => {
+    const r = ours('save', '-o', file('ours.tar'), big);
+    if (r.status !== 0) throw new Error(r.stderr.toString());
+  });
+  const saveTheirs = t(() => theirs('save', '-o', file('theirs.tar'), big));
+  docker('rmi', big);
+  const loadOurs = t(() => {
+    const r = ours('load', '-q', '-i', file('ours.tar'));
+    if (r.status !== 0) throw new Error(r.stderr.toString());
+  });
+  docker('rmi', big);
+  const loadTheirs = t(() => theirs('load', '-q', '-i', file('theirs.tar')));
+  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${svc.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  svc.kill('SIGTERM');
+
+  // Clean up everything this run made.
+  spawnSync(CLI, ['rm', '-f', ...ids], { env });
+  for (let i = 0; i < 100; i++) spawnSync(CLI, ['rmi', `${tag}/img${i}:v${i}`], { env });
+  spawnSync(CLI, ['rmi', big], { env });
+  rmSync(tmp, { recursive: true, force: true });
+  execFileSync('redis-cli', ['--scan', '--pattern', `${tag}:*`]).toString().split('\n').filter(Boolean).forEach((k) => spawnSync('redis-cli', ['del', k]));
+
+  const md = `
+## bench/surface — the command surface at scale (${RUNS} alternating runs each, medians)
+
+Engine with 200 extra containers (created) and 100 extra image tags; dockops is the compiled build
+through the API and the worker; the baseline is Debian's docker CLI (${CLI}). Last run: ${new Date().toISOString()}.
+
+| command | dockops ms | docker ms | ratio (target ≤ 1.5) |
+|---|---|---|---|
+${rows.join('\n')}
+
+| 500 MiB image | dockops ms | docker ms | ratio (target ≤ 1.1) |
+|---|---|---|---|
+| save -o | ${saveOurs.toFixed(0)} | ${saveTheirs.toFixed(0)} | **${(saveOurs / saveTheirs).toFixed(2)}** |
+| load -i | ${loadOurs.toFixed(0)} | ${loadTheirs.toFixed(0)} | **${(loadOurs / loadTheirs).toFixed(2)}** |
+
+Peak RSS of the dockops process (API + worker, VmHWM) over the whole run: **${hwm.toFixed(0)} MB** (target ≤ 150 MB).
+`;
+  const results = path.join(ROOT, 'bench/RESULTS.md');
+  const prev = readFileSync(results, 'utf8');
+  const i = prev.indexOf('\n## bench/surface');
+  const j = i >= 0 ? prev.indexOf('\n## ', i + 5) : -1;
+  writeFileSync(results, (i >= 0 ? prev.slice(0, i) + (j >= 0 ? prev.slice(j) : '') : prev).trimEnd() + '\n' + md);
+  process.stdout.write(md);
+}
+
+main().then(() => process.exit(0)).catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
