@@ -5,6 +5,7 @@ import { DockerError, UsageError, toDockerError } from '../../errors.js';
 import { fullString, isValidRef, parseRef, withDefaultTag, familiarString } from '../../docker/refs.js';
 import { jsonMessageLine, readJsonMessages, type JsonMessage } from '../../docker/streams.js';
 import type { RunContext } from '../../jobs/types.js';
+import { registryAuth } from '../../docker/registry-auth.js';
 
 export const ImagePullSpec = z.object({
   kind: z.literal('image.pull'),
@@ -33,7 +34,10 @@ export async function pullImage(
     const r = parseRef(ref);
     const fromImage = familiarString({ ...r, tag: undefined, digest: undefined });
     const tag = r.digest ?? r.tag ?? (opts.allTags ? '' : 'latest');
-    stream = (await ctx.docker.createImage({ fromImage, tag, platform: opts.platform ?? '', abortSignal: ctx.signal } as {})) as unknown as Readable;
+    // Credentials from the server's docker config (what `login` keeps), never from the job.
+    const auth = registryAuth(r.domain);
+    const args = { fromImage, tag, platform: opts.platform ?? '', abortSignal: ctx.signal };
+    stream = (auth ? await ctx.docker.createImage(auth as never, args as never) : await ctx.docker.createImage(args as {})) as unknown as Readable;
   } catch (err) {
     throw toDockerError(err);
   }
