@@ -143,7 +143,7 @@ async function main() {
   const md = `# Benchmark results
 
 Written by \`npm run bench\` (bench/dispatch.ts; method in bench/README.md). Last run: ${new Date().toISOString()}
-on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, Docker engine from Debian (docker.io).
+on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, Docker engine from Debian's package.
 
 ## bench/dispatch — end to end, alternating runs (${RUNS} each, after 3 warm-up rounds)
 

@@ -14,6 +14,10 @@ export interface RegistryAuth {
 /** Docker Hub's key in config.json, as `docker login` writes it. */
 export const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
 
+/** The short name docker gives Docker Hub, and the hosts that all mean it. */
+export const DOCKER_HUB = 'docker.io';
+export const DOCKER_HUB_HOSTS = ['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'];
+
 interface AuthEntry {
   auth?: string;
   username?: string;
@@ -28,7 +32,7 @@ export function authKeyHost(key: string): string {
   const slash = k.indexOf('/');
   if (slash >= 0) k = k.slice(0, slash);
   k = k.toLowerCase();
-  if (k === 'index.docker.io' || k === 'registry-1.docker.io' || k === 'registry.hub.docker.com') return 'docker.io';
+  if (DOCKER_HUB_HOSTS.includes(k)) return DOCKER_HUB;
   return k;
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS, JobSpec, parseCommand } from '../../src/commands/index.js';
 import { UsageError } from '../../src/errors.js';
-import { registryAuth, authKeyHost } from '../../src/docker/registry-auth.js';
+import { registryAuth, authKeyHost, DOCKER_HUB, DOCKER_HUB_HOSTS, DOCKER_HUB_KEY } from '../../src/docker/registry-auth.js';
 import { isGitUrl, parseGitContext } from '../../src/docker/git-context.js';
 import { searchText } from '../../src/commands/system/search.js';
 import { systemPruneText } from '../../src/commands/system/prune.js';
@@ -42,20 +42,21 @@ test('registry credentials: from DOCKER_CONFIG auths, by host, base64 user:pass'
       JSON.stringify({
         auths: {
           'localhost:5000': { auth: Buffer.from('me:s3:cret').toString('base64') },
-          'https://index.docker.io/v1/': { auth: Buffer.from('hub:pw').toString('base64') },
+          [DOCKER_HUB_KEY]: { auth: Buffer.from('hub:pw').toString('base64') },
           'https://ghcr.io/v2/': { identitytoken: 'tok' },
           'empty.example': {},
         },
       }),
     );
     assert.deepEqual(registryAuth('localhost:5000', env), { serveraddress: 'localhost:5000', username: 'me', password: 's3:cret' });
-    assert.deepEqual(registryAuth('docker.io', env), { serveraddress: 'https://index.docker.io/v1/', username: 'hub', password: 'pw' });
+    // Docker Hub's entry is found by its short name (nothing here connects to it).
+    assert.deepEqual(registryAuth(DOCKER_HUB, env), { serveraddress: DOCKER_HUB_KEY, username: 'hub', password: 'pw' });
     assert.deepEqual(registryAuth('ghcr.io', env), { serveraddress: 'https://ghcr.io/v2/', identitytoken: 'tok' });
     assert.equal(registryAuth('empty.example', env), undefined);
     assert.equal(registryAuth('other:5000', env), undefined);
     writeFileSync(join(dir, 'config.json'), '{not json');
     assert.equal(registryAuth('localhost:5000', env), undefined);
-    assert.equal(authKeyHost('https://registry-1.docker.io/v2/'), 'docker.io');
+    for (const alias of DOCKER_HUB_HOSTS) assert.equal(authKeyHost(`https://${alias}/v2/`), DOCKER_HUB);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
