@@ -1,8 +1,8 @@
-import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Octokit } from '@octokit/rest';
-import { jobView, queueName, type JobData, type JobQueues } from '../jobs/queue.js';
+import { jobView, type JobData, type JobQueues } from '../jobs/queue.js';
+import { listenToJobEvents } from './listen.js';
 
 export interface GithubReporterDeps {
   jobs: JobQueues;
@@ -49,37 +49,18 @@ export async function reportToGithub(deps: GithubReporterDeps, jobId: string, st
 }
 
 export function startGithubReporter(deps: GithubReporterDeps) {
-  const listeners: QueueEvents[] = [];
-  const conns: Redis[] = [];
-  for (const host of deps.jobs.hosts) {
-    const conn = deps.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
-    conn.on('error', () => undefined);
-    conns.push(conn);
-    const ev = new QueueEvents(queueName(host), { connection: conn, prefix: deps.jobs.prefix });
-    ev.on('error', () => undefined);
-    const on = (state: State | 'done') => async ({ jobId }: { jobId: string }) => {
-      try {
-        let s = state;
-        if (s === 'done') {
-          const job = await deps.jobs.get(jobId);
-          const v = job ? await jobView(job) : undefined;
-          s = v?.state === 'completed' && v.exitCode === 0 ? 'success' : 'failure';
-        }
-        await reportToGithub(deps, jobId, s);
-      } catch (err) {
-        deps.log.warn({ jobId, err: (err as Error).message }, 'github report failed');
+  const report = (jobId: string, state: State | 'done') =>
+    (async () => {
+      let s = state;
+      if (s === 'done') {
+        const job = await deps.jobs.get(jobId);
+        const v = job ? await jobView(job) : undefined;
+        s = v?.state === 'completed' && v.exitCode === 0 ? 'success' : 'failure';
       }
-    };
-    ev.on('active', on('pending'));
-    ev.on('completed', on('done'));
-    ev.on('failed', on('done'));
-    listeners.push(ev);
-  }
-  void Promise.all(listeners.map((l) => l.waitUntilReady())).catch(() => undefined);
-  return {
-    async close() {
-      await Promise.all(listeners.map((l) => l.close()));
-      for (const c of conns) c.disconnect();
-    },
-  };
+      await reportToGithub(deps, jobId, s);
+    })().catch((err) => deps.log.warn({ jobId, err: (err as Error).message }, 'github report failed'));
+  return listenToJobEvents(deps.jobs, deps.redis, {
+    active: (jobId) => void report(jobId, 'pending'),
+    finished: (jobId) => void report(jobId, 'done'),
+  });
 }

@@ -1,7 +1,7 @@
-import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { jobView, queueName, type JobData, type JobQueues } from '../jobs/queue.js';
+import { jobView, type JobData, type JobQueues } from '../jobs/queue.js';
+import { listenToJobEvents } from './listen.js';
 import { WebClient } from '@slack/web-api';
 import { jobMessage, progressMessage } from '../render/slack.js';
 import { cancelButton, retryButton } from '../doors/slack/buttons.js';
@@ -164,33 +164,11 @@ async function onActive(deps: SlackReporterDeps, jobId: string) {
 
 /** Listens to every host queue's finished jobs and reports the Slack ones. */
 export async function startSlackReporter(deps: SlackReporterDeps) {
-  const listeners: QueueEvents[] = [];
-  const conns: Redis[] = [];
-  for (const host of deps.jobs.hosts) {
-    const conn = deps.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
-    conn.on('error', () => undefined);
-    conns.push(conn);
-    const ev = new QueueEvents(queueName(host), { connection: conn, prefix: deps.jobs.prefix });
-    ev.on('error', () => undefined);
-    const report = ({ jobId }: { jobId: string }) => {
-      reportToSlack(deps, jobId).catch((err) => deps.log.error({ err, jobId }, 'slack report failed'));
-    };
-    ev.on('completed', report);
-    ev.on('failed', report);
-    ev.on('active', ({ jobId }: { jobId: string }) => {
-      onActive(deps, jobId).catch((err) => deps.log.warn({ err, jobId }, 'slack live message failed'));
-    });
-    ev.on('progress', ({ jobId, data }: { jobId: string; data: unknown }) => {
+  return listenToJobEvents(deps.jobs, deps.redis, {
+    finished: (jobId) => reportToSlack(deps, jobId).catch((err) => deps.log.error({ err, jobId }, 'slack report failed')),
+    active: (jobId) => onActive(deps, jobId).catch((err) => deps.log.warn({ err, jobId }, 'slack live message failed')),
+    progress: (jobId, data) => {
       if (live.has(jobId)) scheduleUpdate(deps, jobId, data);
-    });
-    listeners.push(ev);
-  }
-  // Not awaited: with Redis away at start-up the doors still come up (and answer 503).
-  void Promise.all(listeners.map((l) => l.waitUntilReady())).catch(() => undefined);
-  return {
-    async close() {
-      await Promise.all(listeners.map((l) => l.close()));
-      for (const c of conns) c.disconnect();
     },
-  };
+  });
 }

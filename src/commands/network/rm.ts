@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { removeEach } from '../each.js';
 import { defineCommand } from '../define.js';
-import { notFoundOr } from '../../errors.js';
 
 export const NetworkRmSpec = z.object({
   kind: z.literal('network.rm'),
@@ -18,27 +18,5 @@ export const networkRm = defineCommand({
   flags: [],
   spec: NetworkRmSpec,
   toSpec: (p) => ({ kind: 'network.rm' as const, networks: p.args }),
-  async run(spec, ctx) {
-    // As docker: each in turn, the names removed on stdout, each failure on stderr; exit 1 if any failed.
-    let stdout = '';
-    const errors: string[] = [];
-    for (const name of spec.networks) {
-      try {
-        await ctx.docker.getNetwork(name).remove({ abortSignal: ctx.signal } as {});
-        stdout += `${name}\n`;
-      } catch (err) {
-        const e = notFoundOr(err, 'network', name);
-        if (e.code === 'unavailable') throw e;
-        errors.push(e.message);
-      }
-    }
-    return {
-      exitCode: errors.length ? 1 : 0,
-      stdout,
-      stderr: errors.map((e) => `${e}\n`).join(''),
-      streamed: false,
-      truncated: false,
-      data: { removed: stdout.split('\n').filter(Boolean), errors },
-    };
-  },
+  run: (spec, ctx) => removeEach(spec.networks, 'network', (name) => ctx.docker.getNetwork(name).remove({ abortSignal: ctx.signal } as {})),
 });

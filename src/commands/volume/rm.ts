@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { removeEach } from '../each.js';
 import { defineCommand } from '../define.js';
-import { notFoundOr } from '../../errors.js';
 
 export const VolumeRmSpec = z.object({
   kind: z.literal('volume.rm'),
@@ -19,27 +19,5 @@ export const volumeRm = defineCommand({
   flags: [{ name: 'force', short: 'f', type: 'bool', help: 'Force the removal of one or more volumes' }],
   spec: VolumeRmSpec,
   toSpec: (p) => ({ kind: 'volume.rm' as const, volumes: p.args, force: p.flags.force as boolean }),
-  async run(spec, ctx) {
-    // As docker: remove each in turn, print the names removed, then every error; exit 1 if any failed.
-    let stdout = '';
-    const errors: string[] = [];
-    for (const name of spec.volumes) {
-      try {
-        await ctx.docker.getVolume(name).remove({ force: spec.force, abortSignal: ctx.signal } as {});
-        stdout += `${name}\n`;
-      } catch (err) {
-        const e = notFoundOr(err, 'volume', name);
-        if (e.code === 'unavailable') throw e;
-        errors.push(e.message);
-      }
-    }
-    return {
-      exitCode: errors.length ? 1 : 0,
-      stdout,
-      stderr: errors.map((e) => `${e}\n`).join(''),
-      streamed: false,
-      truncated: false,
-      data: { removed: stdout.split('\n').filter(Boolean), errors },
-    };
-  },
+  run: (spec, ctx) => removeEach(spec.volumes, 'volume', (name) => ctx.docker.getVolume(name).remove({ force: spec.force, abortSignal: ctx.signal } as {})),
 });
