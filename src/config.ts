@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { loadPolicyFile, type PolicyFile } from './policy/file.js';
 import type { Role } from './policy/roles.js';
 import { loadBuildRules, type BuildRepo } from './builds/rules.js';
+import { parseTargets, type BackupSettings, type BackupTarget } from './backup/target.js';
+import { parseRetention, type Retention } from './backup/retention.js';
 
 /** A Docker host by name: `local=unix:///run/dockops/docker.sock`, `b=tcp://127.0.0.1:2376`. */
 export interface DockerHostConfig {
@@ -79,6 +81,12 @@ const Env = z.object({
   SLACK_LIVE_AFTER_MS: int(2000, 0, 60_000),
   SLACK_DEFAULT_ROLE: z.enum(['viewer', 'operator', 'admin']).default('viewer'),
   DOCKOPS_POLICY_FILE: z.string().optional(),
+  DOCKOPS_BACKUP_TARGETS: z.string().default('local=file:///var/lib/dockops/backups'),
+  DOCKOPS_BACKUP_COMPRESS: z.enum(['zstd', 'gzip', 'none']).default('zstd'),
+  DOCKOPS_BACKUP_LEVEL: z.coerce.number().int().min(1).max(19).optional(),
+  DOCKOPS_BACKUP_KEEP: z.string().default('last=7,daily=7,weekly=4,monthly=12'),
+  DOCKOPS_BACKUP_SHRINK_RATIO: z.coerce.number().min(0).max(1).default(0.5),
+  DOCKOPS_RESTORE_IMAGE: z.string().min(1).default('busybox:latest'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -104,6 +112,8 @@ export interface Config {
   artifactMaxBytes: number;
   logLevel: string;
   policy: RunPolicy;
+  /** Where volume backups go and the defaults of the backup verbs. */
+  backups: { targets: BackupTarget[]; settings: BackupSettings };
   /** Who may run what (roles, hosts, name patterns); undefined: tokens are admins, Slack gets SLACK_DEFAULT_ROLE. */
   policyFile?: PolicyFile;
   /** Build rules of jobs/*.yml, validated at start even when the GitHub door is off. */
@@ -182,10 +192,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.SLACK_APP_TOKEN) issues.push('  SLACK_APP_TOKEN: Socket Mode is not supported yet; unset it and use the HTTP endpoint POST /slack/events (README, Slack)');
   const secrets = (e.SLACK_SIGNING_SECRET ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   if (e.SLACK_SIGNING_SECRET !== undefined && secrets.some((x) => x.length < 16)) issues.push('  SLACK_SIGNING_SECRET: looks too short; copy it from your Slack app\'s Basic Information page');
+  let backupTargets: BackupTarget[] = [];
+  try {
+    backupTargets = parseTargets(e.DOCKOPS_BACKUP_TARGETS);
+  } catch (err) {
+    issues.push(`  DOCKOPS_BACKUP_TARGETS: ${(err as Error).message}`);
+  }
+  let retention: Retention = {};
+  try {
+    retention = parseRetention(e.DOCKOPS_BACKUP_KEEP);
+  } catch (err) {
+    issues.push(`  DOCKOPS_BACKUP_KEEP: ${(err as Error).message}`);
+  }
   if (issues.length) throw new ConfigError(`invalid configuration (see .env.example):\n${issues.join('\n')}`);
   return {
     github: ghSecrets.length ? { secrets: ghSecrets, token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL.replace(/\/$/, ''), rules } : undefined,
     buildRules: rules,
+    backups: {
+      targets: backupTargets,
+      settings: { compression: e.DOCKOPS_BACKUP_COMPRESS, level: e.DOCKOPS_BACKUP_LEVEL, retention, shrinkRatio: e.DOCKOPS_BACKUP_SHRINK_RATIO, restoreImage: e.DOCKOPS_RESTORE_IMAGE },
+    },
     policyFile,
     slackDefaultRole: e.SLACK_DEFAULT_ROLE,
     slack: secrets.length

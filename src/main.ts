@@ -33,6 +33,7 @@ async function serve(config: Config, withWorkers: string[]) {
   ]);
   const log = createLogger(config.logLevel);
   const { ArtifactStore } = await import('./artifacts/store.js');
+  const { BackupTargets } = await import('./backup/target.js');
   const artifacts = new ArtifactStore(config.artifactDir, config.artifactMaxBytes);
   if (config.apiTokens.size === 0) {
     fatal('DOCKOPS_API_TOKENS is empty: the API would refuse every request. Set NAME:TOKEN (make a token with `openssl rand -hex 24`), or use `npm start`, which makes one.');
@@ -65,7 +66,7 @@ async function serve(config: Config, withWorkers: string[]) {
   const workers = withWorkers.map((host) => {
     const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
     connection.on('error', () => undefined);
-    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts });
+    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings) });
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.bind, () => resolve(s));
@@ -95,12 +96,13 @@ async function worker(config: Config, host: string) {
   ]);
   const log = createLogger(config.logLevel);
   const { ArtifactStore } = await import('./artifacts/store.js');
+  const { BackupTargets } = await import('./backup/target.js');
   const artifacts = new ArtifactStore(config.artifactDir, config.artifactMaxBytes);
   if (!config.hosts.some((h) => h.name === host)) fatal(`--host ${host}: not one of DOCKOPS_DOCKER_HOSTS (${config.hosts.map((h) => h.name).join(', ')})`);
   const docker = dockerClients(config.hosts).get(host)!;
   const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
-  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts });
+  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings) });
   log.info({ host }, 'dockops worker started');
   onShutdown(log, async () => {
     await w.close(config.shutdownGraceMs);

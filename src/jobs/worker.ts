@@ -8,6 +8,7 @@ import { JobData, cancelChannel, queueName } from './queue.js';
 import type { JobResult, LogEntry, RunContext } from './types.js';
 import { originWho, recordAudit } from '../ops/audit.js';
 import type { ArtifactStore } from '../artifacts/store.js';
+import type { BackupTargets } from '../backup/target.js';
 
 export interface WorkerOptions {
   host: string;
@@ -19,6 +20,7 @@ export interface WorkerOptions {
   /** Cap on the stdout/stderr kept in a result; the job log keeps more. */
   resultMaxBytes: number;
   artifacts: ArtifactStore;
+  backups: BackupTargets;
   /** Lock duration; a dead worker's job is taken up again after it (default 30 s). */
   lockMs?: number;
   now?: () => number;
@@ -114,6 +116,7 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
   const ctx: RunContext = {
     jobId: job.id as string,
     attempt: job.attemptsStarted,
+    enqueuedAt: job.timestamp,
     host: opts.host,
     docker: opts.docker,
     log,
@@ -124,6 +127,7 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
     },
     now: opts.now ?? Date.now,
     artifacts: opts.artifacts,
+    backups: opts.backups,
     restartOutput: async () => {
       await out.flush();
       out.reset();
