@@ -4,6 +4,7 @@ import type { Role } from './policy/roles.js';
 import { loadBuildRules, type BuildRepo } from './builds/rules.js';
 import { parseTargets, type BackupSettings, type BackupTarget } from './backup/target.js';
 import { parseRetention, type Retention } from './backup/retention.js';
+import { loadSchedules, type Schedule } from './schedules/file.js';
 
 /** A Docker host by name: `local=unix:///run/dockops/docker.sock`, `b=tcp://127.0.0.1:2376`. */
 export interface DockerHostConfig {
@@ -87,6 +88,8 @@ const Env = z.object({
   DOCKOPS_BACKUP_KEEP: z.string().default('last=7,daily=7,weekly=4,monthly=12'),
   DOCKOPS_BACKUP_SHRINK_RATIO: z.coerce.number().min(0).max(1).default(0.5),
   DOCKOPS_RESTORE_IMAGE: z.string().min(1).default('busybox:latest'),
+  DOCKOPS_ALERT_CHANNEL: z.string().optional(),
+  DOCKOPS_SCHEDULE_CHECK_MS: int(60_000, 200, 3_600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -112,6 +115,14 @@ export interface Config {
   artifactMaxBytes: number;
   logLevel: string;
   policy: RunPolicy;
+  /** jobs/*.yml: build rules and schedules. */
+  jobsDir: string;
+  /** The schedules of jobs/*.yml, checked at start (file:line on a mistake). */
+  schedules: Schedule[];
+  /** Slack channel for failures of scheduled jobs and missed-run alerts, when a schedule names none. */
+  alertChannel?: string;
+  /** How often the missed-run check runs. */
+  scheduleCheckMs: number;
   /** Where volume backups go and the defaults of the backup verbs. */
   backups: { targets: BackupTarget[]; settings: BackupSettings };
   /** Who may run what (roles, hosts, name patterns); undefined: tokens are admins, Slack gets SLACK_DEFAULT_ROLE. */
@@ -204,10 +215,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch (err) {
     issues.push(`  DOCKOPS_BACKUP_KEEP: ${(err as Error).message}`);
   }
+  let schedules: Schedule[] = [];
+  if (hosts.length) {
+    try {
+      schedules = loadSchedules(e.DOCKOPS_JOBS_DIR, hosts.map((h) => h.name), defaultHost);
+    } catch (err) {
+      issues.push(`  DOCKOPS_JOBS_DIR: ${(err as Error).message.replace(/\n/g, '\n  ')}`);
+    }
+  }
   if (issues.length) throw new ConfigError(`invalid configuration (see .env.example):\n${issues.join('\n')}`);
   return {
     github: ghSecrets.length ? { secrets: ghSecrets, token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL.replace(/\/$/, ''), rules } : undefined,
     buildRules: rules,
+    jobsDir: e.DOCKOPS_JOBS_DIR,
+    schedules,
+    alertChannel: e.DOCKOPS_ALERT_CHANNEL,
+    scheduleCheckMs: e.DOCKOPS_SCHEDULE_CHECK_MS,
     backups: {
       targets: backupTargets,
       settings: { compression: e.DOCKOPS_BACKUP_COMPRESS, level: e.DOCKOPS_BACKUP_LEVEL, retention, shrinkRatio: e.DOCKOPS_BACKUP_SHRINK_RATIO, restoreImage: e.DOCKOPS_RESTORE_IMAGE },

@@ -63,10 +63,23 @@ async function serve(config: Config, withWorkers: string[]) {
       githubReporter = startGithubReporter({ jobs, redis, log, publicUrl: config.publicUrl, octokit });
     }
   }
+  const { Schedules } = await import('./schedules/service.js');
+  const { loadSchedules } = await import('./schedules/file.js');
+  const hostNames = config.hosts.map((h) => h.name);
+  const schedules = new Schedules(redis, config.queuePrefix, hostNames, () => loadSchedules(config.jobsDir, hostNames, config.defaultHost), log);
+  // Checked at start by loadConfig; applied to Redis once it answers.
+  void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied'));
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reading jobs/*.yml again');
+    void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not reloaded: the ones in force stay'));
+  });
+  const { startScheduleReporter } = await import('./report/schedule.js');
+  const slackWeb = config.slack?.botToken ? new (await import('@slack/web-api')).WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl }) : undefined;
+  const scheduleReporter = startScheduleReporter({ jobs, redis, schedules, log, publicUrl: config.publicUrl, web: slackWeb, alertChannel: config.alertChannel, checkMs: config.scheduleCheckMs });
   const workers = withWorkers.map((host) => {
     const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
     connection.on('error', () => undefined);
-    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings) });
+    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules });
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.bind, () => resolve(s));
@@ -82,6 +95,8 @@ async function serve(config: Config, withWorkers: string[]) {
     await Promise.all(workers.map((w) => w.close(config.shutdownGraceMs)));
     await slackReporter?.close();
     await githubReporter?.close();
+    await scheduleReporter.close();
+    await schedules.close();
     await jobs.close();
     redis.disconnect();
   });
@@ -102,7 +117,12 @@ async function worker(config: Config, host: string) {
   const docker = dockerClients(config.hosts).get(host)!;
   const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
-  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings) });
+  const { Schedules } = await import('./schedules/service.js');
+  const { loadSchedules } = await import('./schedules/file.js');
+  const hostNames = config.hosts.map((h) => h.name);
+  const schedules = new Schedules(connection, config.queuePrefix, hostNames, () => loadSchedules(config.jobsDir, hostNames, config.defaultHost), log);
+  void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied'));
+  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules });
   log.info({ host }, 'dockops worker started');
   onShutdown(log, async () => {
     await w.close(config.shutdownGraceMs);

@@ -68,6 +68,7 @@ import { backupInspect, BackupInspectSpec } from './backup/inspect.js';
 import { backupVerify, BackupVerifySpec } from './backup/verify.js';
 import { backupRm, BackupRmSpec } from './backup/rm.js';
 import { backupPrune, BackupPruneSpec } from './backup/prune.js';
+import { scheduleLs, ScheduleLsSpec, scheduleRun, ScheduleRunSpec, schedulePause, SchedulePauseSpec, scheduleResume, ScheduleResumeSpec, scheduleReload, ScheduleReloadSpec } from './schedule/schedule.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -135,6 +136,11 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   backupVerify,
   backupRm,
   backupPrune,
+  scheduleLs,
+  scheduleRun,
+  schedulePause,
+  scheduleResume,
+  scheduleReload,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -203,6 +209,11 @@ export const JobSpec = z.discriminatedUnion('kind', [
   BackupVerifySpec,
   BackupRmSpec,
   BackupPruneSpec,
+  ScheduleLsSpec,
+  ScheduleRunSpec,
+  SchedulePauseSpec,
+  ScheduleResumeSpec,
+  ScheduleReloadSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
@@ -225,7 +236,7 @@ export type ParseOutcome =
   | { type: 'spec'; spec: JobSpec; command: Command<any>; path: string; host?: string } // eslint-disable-line @typescript-eslint/no-explicit-any
   | { type: 'help'; text: string };
 
-const MANAGEMENT = ['container', 'image', 'system', 'volume', 'network', 'backup'];
+const MANAGEMENT = ['container', 'image', 'system', 'volume', 'network', 'backup', 'schedule'];
 
 /** `docker volume` / `docker volume --help`: the group's commands, as cobra lists them. */
 export function groupHelp(group: string): string {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ArtifactStore } from '../artifacts/store.js';
 import { Artifact } from '../artifacts/store.js';
 import type { BackupTargets } from '../backup/target.js';
+import type { Schedules } from '../schedules/service.js';
 
 /** Who asked and where the answer goes. Travels with the job; never holds a secret. */
 export const Origin = z.discriminatedUnion('door', [
@@ -66,6 +67,8 @@ export interface RunContext {
   artifacts: ArtifactStore;
   /** Where volume backups go (DOCKOPS_BACKUP_TARGETS). */
   backups: BackupTargets;
+  /** The schedules of jobs/*.yml, where this worker was given them. */
+  schedules?: Schedules;
   /** Drops the output logged so far (a resumed job replays it from the start). */
   restartOutput(): Promise<void>;
 }
