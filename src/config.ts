@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { loadPolicyFile, type PolicyFile } from './policy/file.js';
 import type { Role } from './policy/roles.js';
 import { loadBuildRules, type BuildRepo } from './builds/rules.js';
+import { parseTtl } from './render/time.js';
 
 /** A Docker host by name: `local=unix:///run/dockops/docker.sock`, `b=tcp://127.0.0.1:2376`. */
 export interface DockerHostConfig {
@@ -42,6 +43,9 @@ function parseTokens(raw: string, ctx: z.RefinementCtx): Map<string, string> {
   return tokens;
 }
 
+/** The longest a signed artifact link may last. */
+export const MAX_LINK_TTL_MS = 30 * 86_400_000;
+
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 const Env = z.object({
@@ -62,6 +66,9 @@ const Env = z.object({
   DOCKOPS_JOB_LOCK_MS: int(30_000, 1000, 600_000),
   DOCKOPS_ARTIFACT_DIR: z.string().startsWith('/', 'must be an absolute path').default('/var/lib/dockops/artifacts'),
   DOCKOPS_ARTIFACT_MAX_BYTES: int(4 * 1024 ** 3, 1024, 1024 ** 4),
+  DOCKOPS_ARTIFACT_TTL: z.string().default('7d'),
+  DOCKOPS_ARTIFACT_LINK_TTL: z.string().default('24h'),
+  DOCKOPS_LINK_SECRET: z.string().min(32, 'must be 32 characters or more (make one with `openssl rand -hex 32`)').optional(),
   DOCKOPS_ALLOW_PRIVILEGED: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_HOST_NAMESPACES: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_CAP_ADD: z.enum(['true', 'false']).default('false'),
@@ -102,6 +109,12 @@ export interface Config {
   /** Where uploaded files and files jobs make (save -o, export -o) are kept. */
   artifactDir: string;
   artifactMaxBytes: number;
+  /** Artifacts older than this are removed by a periodic sweep; 0 keeps them forever. */
+  artifactTtlMs: number;
+  /** How long a signed artifact link lasts when no other TTL is asked for. */
+  artifactLinkTtlMs: number;
+  /** Key of the signed artifact links; undefined: one kept in the artifact directory (mode 0600). */
+  linkSecret?: string;
   logLevel: string;
   policy: RunPolicy;
   /** Who may run what (roles, hosts, name patterns); undefined: tokens are admins, Slack gets SLACK_DEFAULT_ROLE. */
@@ -182,6 +195,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.SLACK_APP_TOKEN) issues.push('  SLACK_APP_TOKEN: Socket Mode is not supported yet; unset it and use the HTTP endpoint POST /slack/events (README, Slack)');
   const secrets = (e.SLACK_SIGNING_SECRET ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   if (e.SLACK_SIGNING_SECRET !== undefined && secrets.some((x) => x.length < 16)) issues.push('  SLACK_SIGNING_SECRET: looks too short; copy it from your Slack app\'s Basic Information page');
+  const artifactTtlMs = parseTtl(e.DOCKOPS_ARTIFACT_TTL);
+  if (artifactTtlMs === undefined) issues.push(`  DOCKOPS_ARTIFACT_TTL: "${e.DOCKOPS_ARTIFACT_TTL}" is not a duration (7d, 24h, 90m, or seconds; 0 keeps artifacts forever)`);
+  const artifactLinkTtlMs = parseTtl(e.DOCKOPS_ARTIFACT_LINK_TTL);
+  if (!artifactLinkTtlMs || artifactLinkTtlMs > MAX_LINK_TTL_MS) issues.push(`  DOCKOPS_ARTIFACT_LINK_TTL: "${e.DOCKOPS_ARTIFACT_LINK_TTL}" must be a duration from 1s to 30d (24h, 7d, 90m, or seconds)`);
   if (issues.length) throw new ConfigError(`invalid configuration (see .env.example):\n${issues.join('\n')}`);
   return {
     github: ghSecrets.length ? { secrets: ghSecrets, token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL.replace(/\/$/, ''), rules } : undefined,
@@ -214,6 +231,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLockMs: e.DOCKOPS_JOB_LOCK_MS,
     artifactDir: e.DOCKOPS_ARTIFACT_DIR,
     artifactMaxBytes: e.DOCKOPS_ARTIFACT_MAX_BYTES,
+    artifactTtlMs: artifactTtlMs ?? 0,
+    artifactLinkTtlMs: artifactLinkTtlMs ?? 0,
+    linkSecret: e.DOCKOPS_LINK_SECRET,
     logLevel: e.LOG_LEVEL,
     policy: {
       allowPrivileged: e.DOCKOPS_ALLOW_PRIVILEGED === 'true',
