@@ -98,6 +98,7 @@ export function apiRouter(deps: ApiDeps): Router {
       return;
     }
     try {
+      deps.log.info({ artifact: id, ip: req.ip }, 'artifact fetched through a signed link');
       await sendArtifact(deps, id, res);
     } catch (err) {
       sendError(res, err, deps.log);
