@@ -5,6 +5,7 @@ import { loadBuildRules, type BuildRepo } from './builds/rules.js';
 import { parseTargets, type BackupSettings, type BackupTarget } from './backup/target.js';
 import { parseRetention, type Retention } from './backup/retention.js';
 import { loadSchedules, type Schedule } from './schedules/file.js';
+import { parseTtl } from './render/time.js';
 
 /** A Docker host by name: `local=unix:///run/dockops/docker.sock`, `b=tcp://127.0.0.1:2376`. */
 export interface DockerHostConfig {
@@ -45,6 +46,9 @@ function parseTokens(raw: string, ctx: z.RefinementCtx): Map<string, string> {
   return tokens;
 }
 
+/** The longest a signed artifact link may last. */
+export const MAX_LINK_TTL_MS = 30 * 86_400_000;
+
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 const Env = z.object({
@@ -65,6 +69,9 @@ const Env = z.object({
   DOCKOPS_JOB_LOCK_MS: int(30_000, 1000, 600_000),
   DOCKOPS_ARTIFACT_DIR: z.string().startsWith('/', 'must be an absolute path').default('/var/lib/dockops/artifacts'),
   DOCKOPS_ARTIFACT_MAX_BYTES: int(4 * 1024 ** 3, 1024, 1024 ** 4),
+  DOCKOPS_ARTIFACT_TTL: z.string().default('7d'),
+  DOCKOPS_ARTIFACT_LINK_TTL: z.string().default('24h'),
+  DOCKOPS_LINK_SECRET: z.string().min(32, 'must be 32 characters or more (make one with `openssl rand -hex 32`)').optional(),
   DOCKOPS_ALLOW_PRIVILEGED: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_HOST_NAMESPACES: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_CAP_ADD: z.enum(['true', 'false']).default('false'),
@@ -113,6 +120,12 @@ export interface Config {
   /** Where uploaded files and files jobs make (save -o, export -o) are kept. */
   artifactDir: string;
   artifactMaxBytes: number;
+  /** Artifacts older than this are removed by a periodic sweep; 0 keeps them forever. */
+  artifactTtlMs: number;
+  /** How long a signed artifact link lasts when no other TTL is asked for. */
+  artifactLinkTtlMs: number;
+  /** Key of the signed artifact links; undefined: one kept in the artifact directory (mode 0600). */
+  linkSecret?: string;
   logLevel: string;
   policy: RunPolicy;
   /** jobs/*.yml: build rules and schedules. */
@@ -223,6 +236,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issues.push(`  DOCKOPS_JOBS_DIR: ${(err as Error).message.replace(/\n/g, '\n  ')}`);
     }
   }
+  const artifactTtlMs = parseTtl(e.DOCKOPS_ARTIFACT_TTL);
+  if (artifactTtlMs === undefined) issues.push(`  DOCKOPS_ARTIFACT_TTL: "${e.DOCKOPS_ARTIFACT_TTL}" is not a duration (7d, 24h, 90m, or seconds; 0 keeps artifacts forever)`);
+  const artifactLinkTtlMs = parseTtl(e.DOCKOPS_ARTIFACT_LINK_TTL);
+  if (!artifactLinkTtlMs || artifactLinkTtlMs > MAX_LINK_TTL_MS) issues.push(`  DOCKOPS_ARTIFACT_LINK_TTL: "${e.DOCKOPS_ARTIFACT_LINK_TTL}" must be a duration from 1s to 30d (24h, 7d, 90m, or seconds)`);
   if (issues.length) throw new ConfigError(`invalid configuration (see .env.example):\n${issues.join('\n')}`);
   return {
     github: ghSecrets.length ? { secrets: ghSecrets, token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL.replace(/\/$/, ''), rules } : undefined,
@@ -263,6 +280,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLockMs: e.DOCKOPS_JOB_LOCK_MS,
     artifactDir: e.DOCKOPS_ARTIFACT_DIR,
     artifactMaxBytes: e.DOCKOPS_ARTIFACT_MAX_BYTES,
+    artifactTtlMs: artifactTtlMs ?? 0,
+    artifactLinkTtlMs: artifactLinkTtlMs ?? 0,
+    linkSecret: e.DOCKOPS_LINK_SECRET,
     logLevel: e.LOG_LEVEL,
     policy: {
       allowPrivileged: e.DOCKOPS_ALLOW_PRIVILEGED === 'true',
