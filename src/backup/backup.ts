@@ -11,7 +11,7 @@ import { VERSION } from '../version.js';
 import { compressor, EXTENSION, type Compression } from './compress.js';
 import { TarScanner } from './tarscan.js';
 import { Manifest, type BackupTarget } from './target.js';
-import { readVolume, requireVolume, volumeUsers, withVolumeContainer, type VolumeUser } from './volumes.js';
+import { readVolume, removeLeftoverHelpers, requireVolume, volumeUsers, withVolumeContainer, type VolumeUser } from './volumes.js';
 
 /** Labels a container can carry to take part in backups of its volumes. */
 export const LABEL_STOP = 'dockops.backup.stop';
@@ -45,14 +45,14 @@ export class Meter extends Transform {
 }
 
 /** Reports bytes, rate and (from the volume's previous backup) an ETA about once a second. */
-function progressTicker(ctx: RunContext, volume: string, phase: string, read: () => number, written: () => number, expected?: number) {
+function progressTicker(ctx: RunContext, volume: string, phase: string, read: () => number, written: () => number, expected: number | undefined, stopped: string[]) {
   const started = Date.now();
   const tick = () => {
     const secs = (Date.now() - started) / 1000;
     const bytes = read();
     const rate = secs > 0 ? bytes / secs : 0;
     const eta = expected && rate > 0 && expected > bytes ? Math.round((expected - bytes) / rate) : undefined;
-    ctx.progress({ phase, volume, bytes, written: written(), rate: Math.round(rate), total: expected, etaSeconds: eta });
+    ctx.progress({ phase, volume, bytes, written: written(), rate: Math.round(rate), total: expected, etaSeconds: eta, stopped });
   };
   const timer = setInterval(tick, 1000);
   timer.unref();
@@ -90,11 +90,36 @@ async function hook(ctx: RunContext, c: VolumeUser, label: string, when: string)
 }
 
 /**
+ * Puts right what an earlier attempt of this job left when its worker died: containers it stopped
+ * are started again, and its helper containers removed.
+ */
+const recovered = new WeakSet<RunContext>();
+async function recoverEarlierAttempt(ctx: RunContext) {
+  if (ctx.attempt <= 1 || recovered.has(ctx)) return;
+  recovered.add(ctx);
+  const removed = await removeLeftoverHelpers(ctx.docker, ctx.jobId);
+  if (removed) ctx.output('stderr', `dockops: removed ${removed} helper container(s) left by the attempt that died\n`);
+  const prev = (ctx.previousProgress ?? {}) as { stopped?: unknown };
+  for (const id of Array.isArray(prev.stopped) ? prev.stopped.filter((x): x is string => typeof x === 'string') : []) {
+    try {
+      const info = await ctx.docker.getContainer(id).inspect();
+      if (!info.State.Running) {
+        await ctx.docker.getContainer(id).start();
+        ctx.output('stderr', `dockops: started ${info.Name.replace(/^\//, '')} again (stopped by the attempt that died)\n`);
+      }
+    } catch (err) {
+      ctx.output('stderr', `dockops: could not start ${id.slice(0, 12)} again: ${toDockerError(err).message}\n`);
+    }
+  }
+}
+
+/**
  * Runs `fn` with the containers that must not write to the volume stopped (`--stop`, or the label
  * dockops.backup.stop=true), and the pre/post labels' commands run around it. Stopped containers are
  * started again whatever happens.
  */
-export async function quiesced<T>(ctx: RunContext, volume: string, how: { stopAll: boolean; hooks: boolean }, fn: (stopped: string[]) => Promise<T>): Promise<T> {
+export async function quiesced<T>(ctx: RunContext, volume: string, how: { stopAll: boolean; hooks: boolean }, fn: (stopped: string[], stoppedIds: string[]) => Promise<T>): Promise<T> {
+  await recoverEarlierAttempt(ctx);
   const users = (await volumeUsers(ctx.docker, volume)).filter((u) => u.running);
   const toStop = users.filter((u) => how.stopAll || u.labels[LABEL_STOP] === 'true');
   const hooked = how.hooks ? users.filter((x) => x.labels[LABEL_PRE] || x.labels[LABEL_POST]) : [];
@@ -109,8 +134,10 @@ export async function quiesced<T>(ctx: RunContext, volume: string, how: { stopAl
         if ((err as { statusCode?: number }).statusCode !== 304) throw toDockerError(err);
       }
       stopped.push(u);
+      // Kept in the job's progress: if this worker dies, the next attempt starts them again.
+      ctx.progress({ phase: 'stopped', volume, stopped: stopped.map((x) => x.id) });
     }
-    return await fn(stopped.map((u) => u.name));
+    return await fn(stopped.map((u) => u.name), stopped.map((u) => u.id));
   } finally {
     const errors: string[] = [];
     for (const u of stopped) {
@@ -145,13 +172,13 @@ export async function backupVolume(ctx: RunContext, target: BackupTarget, volume
   const previous = (await target.manifests(volume)).at(-1);
   const id = backupId(ctx.enqueuedAt, ctx.jobId, volume);
   const file = `${id}${EXTENSION[opts.compression]}`;
-  return quiesced(ctx, volume, { stopAll: opts.stop, hooks: true }, async (stopped) => {
+  return quiesced(ctx, volume, { stopAll: opts.stop, hooks: true }, async (stopped, stoppedIds) => {
     const createdAt = new Date(ctx.now()).toISOString();
     const started = Date.now();
     const scanner = new TarScanner();
     const meter = new Meter();
     const pending = await target.create(`${volume}/${file}`);
-    const stopTicker = progressTicker(ctx, volume, 'backup', () => scanner.bytes, () => meter.bytes, previous?.rawSize);
+    const stopTicker = progressTicker(ctx, volume, 'backup', () => scanner.bytes, () => meter.bytes, previous?.rawSize, stoppedIds);
     try {
       await withVolumeContainer(ctx.docker, [{ volume, at: volume, readOnly: true }], ctx.jobId, async (c) => {
         const source: Readable = await readVolume(c, volume, ctx.signal);

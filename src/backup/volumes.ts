@@ -111,6 +111,16 @@ export async function withVolumeContainer<T>(
   }
 }
 
+/**
+ * Removes the helper containers an earlier attempt of the job left behind (its worker was killed
+ * before it could remove them), so a retried job leaves no orphan.
+ */
+export async function removeLeftoverHelpers(docker: Docker, jobId: string): Promise<number> {
+  const left = await docker.listContainers({ all: true, filters: { label: [HELPER_LABEL, `dockops.job=${jobId}`] } }).catch(() => []);
+  for (const c of left) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  return left.length;
+}
+
 /** The volume's content as a tar stream whose top directory is `at`. */
 export async function readVolume(c: Docker.Container, at: string, signal: AbortSignal): Promise<Readable> {
   try {

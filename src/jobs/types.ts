@@ -51,6 +51,8 @@ export interface RunContext {
   jobId: string;
   /** 1 the first time; more when a worker died with the job and another took it up. */
   attempt: number;
+  /** The progress an earlier attempt left (a worker died with the job), for clean-up; undefined on the first. */
+  previousProgress?: unknown;
   /** When the job was asked for (ms since the epoch): the same on every attempt. */
   enqueuedAt: number;
   host: string;

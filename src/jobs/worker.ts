@@ -119,6 +119,7 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
     jobId: job.id as string,
     attempt: job.attemptsStarted,
     enqueuedAt: job.timestamp,
+    previousProgress: job.attemptsStarted > 1 ? job.progress : undefined,
     host: opts.host,
     docker: opts.docker,
     log,
