@@ -61,6 +61,7 @@ import { containerCommit, ContainerCommitSpec } from './container/commit.js';
 import { systemDf, SystemDfSpec } from './system/df.js';
 import { systemEvents, SystemEventsSpec } from './system/events.js';
 import { login, LoginSpec, logout, LogoutSpec } from './registry/login.js';
+import { audit, AuditSpec } from './dockops/audit.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -121,6 +122,7 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   systemEvents,
   login,
   logout,
+  audit,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -182,6 +184,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   SystemEventsSpec,
   LoginSpec,
   LogoutSpec,
+  AuditSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 

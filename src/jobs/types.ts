@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { ArtifactStore } from '../artifacts/store.js';
 import { Artifact } from '../artifacts/store.js';
+import type { AuditRow } from '../ops/audit.js';
 
 /** Who asked and where the answer goes. Travels with the job; never holds a secret. */
 export const Origin = z.discriminatedUnion('door', [
@@ -63,4 +64,6 @@ export interface RunContext {
   artifacts: ArtifactStore;
   /** Drops the output logged so far (a resumed job replays it from the start). */
   restartOutput(): Promise<void>;
+  /** The audit trail, newest first, `count` entries before a stream id (the `audit` verb). */
+  readAudit(count: number, before?: string): Promise<AuditRow[]>;
 }
