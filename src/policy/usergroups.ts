@@ -8,22 +8,25 @@ export interface UsergroupResolver {
 
 /** How long a group's members are trusted: short, so removing someone from a group takes effect soon. */
 export const USERGROUP_TTL_MS = 60_000;
+/** A failed look-up is remembered briefly, so a broken scope does not spend Slack's rate limit on every request. */
+export const USERGROUP_FAILURE_TTL_MS = 10_000;
 
 const GROUP_ID = /^S[A-Z0-9]+$/;
 
 interface Cached<T> {
   at: number;
+  ttl: number;
   value: Promise<T>;
 }
 
 /**
  * Members of Slack user groups through the Web API (`usergroups.users.list`; a handle is first
- * turned into an ID with `usergroups.list`), each answer kept for `ttlMs`. A failed look-up is not
- * kept: the next request asks again. Needs a bot token with the usergroups:read scope.
+ * turned into an ID with `usergroups.list`), each answer kept for `ttlMs` (a failure for at most
+ * USERGROUP_FAILURE_TTL_MS). Needs a bot token with the usergroups:read scope.
  */
 export class SlackUsergroups implements UsergroupResolver {
   private members = new Map<string, Cached<Set<string>>>();
-  private handles: Cached<Map<string, string>> | undefined;
+  private handleMap = new Map<string, Cached<Map<string, string>>>();
 
   constructor(
     private web: WebClient,
@@ -41,26 +44,23 @@ export class SlackUsergroups implements UsergroupResolver {
 
   private async idOf(handle: string): Promise<string> {
     const name = handle.replace(/^@/, '');
-    if (!this.handles || this.now() - this.handles.at > this.ttlMs) {
-      const value = this.web.usergroups.list({}).then((res) => new Map((res.usergroups ?? []).map((g) => [g.handle ?? '', g.id ?? ''])));
-      this.handles = { at: this.now(), value };
-      value.catch(() => (this.handles = undefined));
-    }
-    const id = (await this.handles.value).get(name);
+    const handles = await this.cached(this.handleMap, '', async () => {
+      const res = await this.web.usergroups.list({});
+      return new Map((res.usergroups ?? []).map((g) => [g.handle ?? '', g.id ?? '']));
+    });
+    const id = handles.get(name);
     if (!id) throw new Error(`Slack has no user group with the handle @${name}`);
     return id;
   }
 
   private cached<T>(map: Map<string, Cached<T>>, key: string, load: () => Promise<T>): Promise<T> {
     const hit = map.get(key);
-    if (hit && this.now() - hit.at <= this.ttlMs) return hit.value;
+    if (hit && this.now() - hit.at <= hit.ttl) return hit.value;
     // Concurrent requests for one group share one call.
-    const value = load();
-    map.set(key, { at: this.now(), value });
-    value.catch(() => {
-      if (map.get(key)?.value === value) map.delete(key);
-    });
-    return value;
+    const entry: Cached<T> = { at: this.now(), ttl: this.ttlMs, value: load() };
+    map.set(key, entry);
+    entry.value.catch(() => (entry.ttl = Math.min(this.ttlMs, USERGROUP_FAILURE_TTL_MS)));
+    return entry.value;
   }
 }
 

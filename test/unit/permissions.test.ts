@@ -135,12 +135,20 @@ test('a user group that cannot be looked up denies, and the refusal says why', a
   - slack_usergroups: [S0VIEW]
     role: viewer
 `);
-    const p = new Permissions(file, 'viewer', new SlackUsergroups(web));
+    let clock = 1_000_000;
+    const p = new Permissions(file, 'viewer', new SlackUsergroups(web, 60_000, () => clock));
+    const broken = () => slack.posts.filter((x) => x.body?.usergroup === 'S0BROKEN').length;
     await assert.rejects(
       p.authorize({ door: 'slack', user: 'U5', channel: 'C9' }, spec('rm -f x'), 'local'),
       (e: unknown) => e instanceof PolicyError && /needs the admin role; <@U5> is viewer; could not check membership of Slack user group S0BROKEN \(Slack said: missing_scope\), so its grants were not applied/.test((e as Error).message),
     );
     assert.equal(await p.authorize({ door: 'slack', user: 'U5', channel: 'C9' }, spec('ps'), 'local'), 'viewer');
+    // A failure is remembered for a few seconds (Slack's rate limit), then asked again.
+    await assert.rejects(p.authorize({ door: 'slack', user: 'U5', channel: 'C9' }, spec('rm -f x'), 'local'), /S0BROKEN/);
+    assert.equal(broken(), 1);
+    clock += 11_000;
+    await assert.rejects(p.authorize({ door: 'slack', user: 'U5', channel: 'C9' }, spec('rm -f x'), 'local'), /S0BROKEN/);
+    assert.equal(broken(), 2);
     // With no way to look groups up at all (no bot token), the grants do not apply.
     await assert.rejects(new Permissions(file, 'viewer').authorize({ door: 'slack', user: 'U5', channel: 'C9' }, spec('ps'), 'local'), /no SLACK_BOT_TOKEN to look it up/);
   } finally {

@@ -53,7 +53,7 @@ function matches(row: AuditRow, spec: AuditSpec): boolean {
 }
 
 function outcome(r: AuditRow): string {
-  if (r.outcome === 'refused') return `refused: ${r.reason ?? ''}`.trim();
+  if (r.outcome === 'refused') return `refused: ${String(r.reason ?? '').replace(/^refused by policy: /, '')}`.trim();
   if (r.outcome === 'failed') return `failed: ${r.reason ?? 'unknown'}`;
   const took = typeof r.ms === 'number' ? ` in ${(r.ms / 1000).toFixed(1)}s` : '';
   return `exit ${r.exitCode ?? '?'}${took}`;
@@ -114,7 +114,7 @@ export const audit = defineCommand({
       Host: String(r.host ?? ''),
       Job: String(r.jobId ?? ''),
       Command: cut(String(r.command ?? ''), 60),
-      Outcome: cut(outcome(r), 50),
+      Outcome: cut(outcome(r), 60),
       ExitCode: r.exitCode ?? '',
       Duration: typeof r.ms === 'number' ? `${(r.ms / 1000).toFixed(1)}s` : '',
       Reason: String(r.reason ?? ''),
