@@ -48,6 +48,22 @@ function boltLogger(log: Logger) {
 }
 
 /**
+ * A Bolt app on a receiver. `authorize` hands Bolt the bot token as it is: given `token`, Bolt
+ * 5.1 calls auth.test before every request it dispatches (with tokenVerificationEnabled off it
+ * does not keep the answer), a round trip to Slack inside every ack, and a failure without a bot
+ * token. Nothing here needs what auth.test says (ignoreSelf is off; replies use response_url).
+ */
+function boltApp(receiver: InstanceType<typeof ExpressReceiver> | InstanceType<typeof SocketModeReceiver>, deps: SlackDeps): SlackApp {
+  return new App({
+    receiver,
+    authorize: async () => ({ botToken: deps.config.botToken }),
+    ignoreSelf: false,
+    logger: boltLogger(deps.log) as never,
+    clientOptions: { slackApiUrl: deps.config.apiUrl },
+  });
+}
+
+/**
  * The Slack door at POST /slack/events: verify (signature and a timestamp within 5 minutes either
  * way, over the raw body) → parse → channel and policy → enqueue → ack, well inside Slack's 3 s.
  * Results go back through the command's response_url (src/report/slack.ts). No Docker call here.
@@ -81,14 +97,7 @@ export function mountSlack(app: Express, deps: SlackDeps) {
     logger: boltLogger(deps.log) as never,
     processBeforeResponse: false,
   });
-  const slack = new App({
-    receiver,
-    token: deps.config.botToken ?? 'xoxb-not-configured',
-    tokenVerificationEnabled: false,
-    ignoreSelf: false,
-    logger: boltLogger(deps.log) as never,
-    clientOptions: { slackApiUrl: deps.config.apiUrl },
-  });
+  const slack = boltApp(receiver, deps);
   handleSlack(slack, deps);
   app.use(router);
   return slack;
@@ -106,14 +115,7 @@ export function socketModeSlack(deps: SlackDeps, appToken: string) {
     logger: boltLogger(deps.log) as never,
     installerOptions: { clientOptions: { slackApiUrl: deps.config.apiUrl } },
   });
-  const slack = new App({
-    receiver,
-    token: deps.config.botToken ?? 'xoxb-not-configured',
-    tokenVerificationEnabled: false,
-    ignoreSelf: false,
-    logger: boltLogger(deps.log) as never,
-    clientOptions: { slackApiUrl: deps.config.apiUrl },
-  });
+  const slack = boltApp(receiver, deps);
   handleSlack(slack, deps);
   return {
     start: () => slack.start(),
