@@ -53,3 +53,24 @@ test('Socket Mode: usage errors and channel refusals come back in the ack, nothi
   assert.equal(res.status, 404);
   await res.text();
 });
+
+test('Socket Mode: buttons come over the WebSocket too (Cancel stops a running job)', async () => {
+  const { blockAction } = await import('../support/slack.js');
+  const { Queue } = await import('bullmq');
+  slack.sendEnvelope(slashEnvelope('env-sleep', { text: 'run --rm busybox sleep 60', responseUrl: `${slack.url}/respond/s4` }));
+  const ack = await slack.ackOf('env-sleep');
+  const cancel = ack.payload.blocks[1].elements[0];
+  const r = redis();
+  const q = new Queue('jobs-local', { connection: r, prefix: svc.prefix });
+  try {
+    for (let i = 0; i < 100 && (await (await q.getJob(cancel.value))?.getState()) !== 'active'; i++) await new Promise((res) => setTimeout(res, 50));
+    const payload = JSON.parse(new URLSearchParams(blockAction({ actionId: 'dockops_cancel', value: cancel.value, responseUrl: `${slack.url}/respond/s4` })).get('payload') as string);
+    slack.sendEnvelope({ envelope_id: 'env-click', type: 'interactive', accepts_response_payload: false, payload });
+    await slack.ackOf('env-click');
+    const result = await slack.next('/respond/s4');
+    assert.match(JSON.stringify(result.body.blocks), /failed: cancelled/);
+  } finally {
+    await q.close();
+    r.disconnect();
+  }
+});
