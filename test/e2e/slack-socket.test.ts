@@ -69,6 +69,10 @@ test('Socket Mode: buttons come over the WebSocket too (Cancel stops a running j
     await slack.ackOf('env-click');
     const result = await slack.next('/respond/s4');
     assert.match(JSON.stringify(result.body.blocks), /failed: cancelled/);
+    // A --rm container is gone after a cancel, even one cancelled before it started.
+    const { docker } = await import('../support/env.js');
+    const left = await docker().listContainers({ all: true, filters: JSON.stringify({ label: [`dockops.job-id=${cancel.value}`] }) } as {});
+    assert.deepEqual(left.map((c) => c.State), []);
   } finally {
     await q.close();
     r.disconnect();
