@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadPolicyFile, type PolicyFile } from './policy/file.js';
+import { loadPolicyFile, usesUsergroups, type PolicyFile } from './policy/file.js';
 import type { Role } from './policy/roles.js';
 import { loadBuildRules, type BuildRepo } from './builds/rules.js';
 import { parseTargets, type BackupSettings, type BackupTarget } from './backup/target.js';
@@ -78,7 +78,7 @@ const Env = z.object({
   DOCKOPS_BIND_ALLOWLIST: z.string().default(''),
   SLACK_SIGNING_SECRET: z.string().optional(),
   SLACK_BOT_TOKEN: z.string().regex(/^xox[bp]-/, 'must be a bot token (xoxb-…)').optional(),
-  SLACK_APP_TOKEN: z.string().optional(),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token (xapp-…) with the connections:write scope').optional(),
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
   SLACK_COMMAND: z.string().regex(/^\/[a-z0-9_-]+$/, 'a slash command such as /docker').default('/docker'),
   SLACK_ALLOWED_CHANNELS: z.string().default(''),
@@ -145,14 +145,16 @@ export interface Config {
   slackDefaultRole: Role;
   /** The GitHub door, when GITHUB_WEBHOOK_SECRET is set. */
   github?: { secrets: string[]; token?: string; apiUrl: string; rules: BuildRepo[] };
-  /** The Slack door, when SLACK_SIGNING_SECRET is set. */
+  /** The Slack door, when SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode) is set. */
   slack?: SlackConfig;
 }
 
 export interface SlackConfig {
-  /** Several secrets are accepted while one is rotated. */
+  /** Several secrets are accepted while one is rotated. Empty: no HTTP endpoint (Socket Mode only). */
   signingSecrets: string[];
   botToken?: string;
+  /** App-level token: Slack's events come over a Socket Mode WebSocket instead of POST /slack/events. */
+  appToken?: string;
   apiUrl: string;
   command: string;
   /** Channel IDs where the command may run; `*` for every channel. Empty: none (deny by default). */
@@ -213,7 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issues.push(`  DOCKOPS_JOBS_DIR: ${(err as Error).message.replace(/\n/g, '\n  ')}`);
   }
   const ghSecrets = (e.GITHUB_WEBHOOK_SECRET ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-  if (e.SLACK_APP_TOKEN) issues.push('  SLACK_APP_TOKEN: Socket Mode is not supported yet; unset it and use the HTTP endpoint POST /slack/events (README, Slack)');
+  if (usesUsergroups(policyFile) && !e.SLACK_BOT_TOKEN) issues.push('  DOCKOPS_POLICY_FILE: grants name slack_usergroups, whose members are looked up with SLACK_BOT_TOKEN (scope usergroups:read): set it');
   const secrets = (e.SLACK_SIGNING_SECRET ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   if (e.SLACK_SIGNING_SECRET !== undefined && secrets.some((x) => x.length < 16)) issues.push('  SLACK_SIGNING_SECRET: looks too short; copy it from your Slack app\'s Basic Information page');
   let backupTargets: BackupTarget[] = [];
@@ -254,10 +256,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     policyFile,
     slackDefaultRole: e.SLACK_DEFAULT_ROLE,
-    slack: secrets.length
+    slack: secrets.length || e.SLACK_APP_TOKEN
       ? {
           signingSecrets: secrets,
           botToken: e.SLACK_BOT_TOKEN,
+          appToken: e.SLACK_APP_TOKEN,
           apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
           command: e.SLACK_COMMAND,
           allowedChannels: e.SLACK_ALLOWED_CHANNELS.split(',').map((x) => x.trim()).filter(Boolean),

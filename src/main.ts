@@ -50,13 +50,30 @@ async function serve(config: Config, withWorkers: string[]) {
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
   const jobs = new JobQueues(redis, config.queuePrefix, config.hosts.map((h) => h.name), config.keepJobs);
   const app = createApp({ redis, engines, log });
-  const { Permissions } = await import('./policy/file.js');
-  const permissions = new Permissions(config.policyFile, config.slackDefaultRole);
+  const { Permissions, usesUsergroups } = await import('./policy/file.js');
+  let usergroups: import('./policy/usergroups.js').UsergroupResolver | undefined;
+  if (config.slack?.botToken && usesUsergroups(config.policyFile)) {
+    const [{ WebClient }, { SlackUsergroups }] = await Promise.all([import('@slack/web-api'), import('./policy/usergroups.js')]);
+    // Looked up while Slack waits for its ack (3 s): no retries, a short timeout; a failure denies.
+    usergroups = new SlackUsergroups(new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, timeout: 2000, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }));
+  }
+  const permissions = new Permissions(config.policyFile, config.slackDefaultRole, usergroups);
   app.use('/api', apiRouter({ jobs, redis, artifacts, links, permissions, tokens: config.apiTokens, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log }));
   let slackReporter: { close(): Promise<void> } | undefined;
+  let slackSocket: { close(): Promise<void> } | undefined;
   if (config.slack) {
-    const [{ mountSlack }, { startSlackReporter }] = await Promise.all([import('./doors/slack/app.js'), import('./report/slack.js')]);
-    mountSlack(app, { config: config.slack, jobs, redis, permissions, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log });
+    const [{ mountSlack, socketModeSlack }, { startSlackReporter }] = await Promise.all([import('./doors/slack/app.js'), import('./report/slack.js')]);
+    const slackDeps = { config: config.slack, jobs, redis, permissions, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log };
+    if (config.slack.signingSecrets.length) mountSlack(app, slackDeps);
+    if (config.slack.appToken) {
+      const socket = socketModeSlack(slackDeps, config.slack.appToken);
+      slackSocket = socket;
+      // Not awaited: the other doors come up while the WebSocket connects (it retries by itself).
+      socket
+        .start()
+        .then(() => log.info('slack socket mode connected'))
+        .catch((err: Error) => log.error({ err: err.message }, 'slack socket mode failed to start'));
+    }
     const { WebClient } = await import('@slack/web-api');
     const web = config.slack.botToken ? new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, logLevel: undefined }) : undefined;
     slackReporter = await startSlackReporter({ jobs, redis, log, publicUrl: config.publicUrl, web, liveAfterMs: config.slack.liveAfterMs, links });
@@ -100,6 +117,7 @@ async function serve(config: Config, withWorkers: string[]) {
   onShutdown(log, async () => {
     sweeper.stop();
     server.close();
+    await slackSocket?.close().catch(() => undefined);
     await Promise.all(workers.map((w) => w.close(config.shutdownGraceMs)));
     await slackReporter?.close();
     await githubReporter?.close();

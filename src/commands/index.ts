@@ -69,6 +69,7 @@ import { backupVerify, BackupVerifySpec } from './backup/verify.js';
 import { backupRm, BackupRmSpec } from './backup/rm.js';
 import { backupPrune, BackupPruneSpec } from './backup/prune.js';
 import { scheduleLs, ScheduleLsSpec, scheduleRun, ScheduleRunSpec, schedulePause, SchedulePauseSpec, scheduleResume, ScheduleResumeSpec, scheduleReload, ScheduleReloadSpec } from './schedule/schedule.js';
+import { audit, AuditSpec } from './dockops/audit.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -141,6 +142,7 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   schedulePause,
   scheduleResume,
   scheduleReload,
+  audit,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -214,6 +216,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   SchedulePauseSpec,
   ScheduleResumeSpec,
   ScheduleReloadSpec,
+  AuditSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 

@@ -5,6 +5,7 @@ import type { ArtifactStore } from '../artifacts/store.js';
 import { Artifact } from '../artifacts/store.js';
 import type { BackupTargets } from '../backup/target.js';
 import type { Schedules } from '../schedules/service.js';
+import type { AuditRow } from '../ops/audit.js';
 
 /** Who asked and where the answer goes. Travels with the job; never holds a secret. */
 export const Origin = z.discriminatedUnion('door', [
@@ -73,4 +74,6 @@ export interface RunContext {
   schedules?: Schedules;
   /** Drops the output logged so far (a resumed job replays it from the start). */
   restartOutput(): Promise<void>;
+  /** The audit trail, newest first, `count` entries before a stream id (the `audit` verb). */
+  readAudit(count: number, before?: string): Promise<AuditRow[]>;
 }

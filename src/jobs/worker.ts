@@ -6,7 +6,7 @@ import { commandForKind } from '../commands/index.js';
 import { DockopsError, UnavailableError } from '../errors.js';
 import { JobData, cancelChannel, queueName } from './queue.js';
 import type { JobResult, LogEntry, RunContext } from './types.js';
-import { originWho, recordAudit } from '../ops/audit.js';
+import { originWho, readAudit, recordAudit } from '../ops/audit.js';
 import type { ArtifactStore } from '../artifacts/store.js';
 import type { BackupTargets } from '../backup/target.js';
 import { recordScheduleOutcome, type Schedules } from '../schedules/service.js';
@@ -137,6 +137,7 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
       out.reset();
       await job.clearLogs();
     },
+    readAudit: (count, before) => readAudit(opts.connection, opts.prefix, count, before),
   };
   const started = Date.now();
   log.info({ command: data.command, origin: data.origin.door }, 'job started');

@@ -40,7 +40,9 @@ function codeSections(text: string, room: number): { blocks: Block[]; cut: boole
   let rest = text;
   while (rest.length && blocks.length < room) {
     let piece = rest.slice(0, limit);
-    if (rest.length > limit) {
+    // Escaping lengthens the text (& → &amp;): the limit is on what Slack receives.
+    for (let over = escapeMrkdwn(piece).length - limit; over > 0; over = escapeMrkdwn(piece).length - limit) piece = piece.slice(0, piece.length - over);
+    if (rest.length > piece.length) {
       const nl = piece.lastIndexOf('\n');
       if (nl > limit / 2) piece = piece.slice(0, nl + 1);
     }
@@ -50,11 +52,33 @@ function codeSections(text: string, room: number): { blocks: Block[]; cut: boole
   return { blocks, cut: rest.length > 0 };
 }
 
+/** The end of the text in sections, whole lines first dropped from the front until it fits. */
+function tailSections(text: string, room: number): { blocks: Block[]; cut: boolean } {
+  const all = codeSections(text, room);
+  if (!all.cut) return all;
+  let t = text.slice(-room * (SECTION_MAX - 8));
+  for (;;) {
+    const nl = t.indexOf('\n');
+    if (nl >= 0 && nl < t.length - 1 && nl < 2000) t = t.slice(nl + 1);
+    const s = codeSections(t, room);
+    if (!s.cut) return { blocks: s.blocks, cut: true };
+    t = t.slice(Math.max(1, Math.floor(t.length / 10)));
+  }
+}
+
+export interface JobMessageOptions {
+  /**
+   * The whole output is (being) uploaded as a file into the message's thread: show the end of the
+   * output rather than its beginning, and say where the rest is.
+   */
+  fileInThread?: string;
+}
+
 /**
  * A finished job as a Slack message: the command and its outcome in a context line, stdout and
  * stderr as code blocks within Slack's limits, and a link to the whole log when it does not fit.
  */
-export function jobMessage(v: SlackJobView, output: { stdout: string; stderr: string }): { text: string; blocks: Block[] } {
+export function jobMessage(v: SlackJobView, output: { stdout: string; stderr: string }, opts: JobMessageOptions = {}): { text: string; blocks: Block[]; cut: boolean } {
   const ok = v.state === 'completed' && v.exitCode === 0;
   const icon = ok ? ':white_check_mark:' : v.state === 'failed' ? ':x:' : ':warning:';
   const took = v.durationMs !== undefined ? ` · ${(v.durationMs / 1000).toFixed(1)} s` : '';
@@ -66,20 +90,23 @@ export function jobMessage(v: SlackJobView, output: { stdout: string; stderr: st
   let cut = Boolean(v.result?.truncated);
   const files = filesBlock(v.files ?? []);
   const room = BLOCKS_MAX - 3 - (files ? 1 : 0);
+  const sections = opts.fileInThread ? tailSections : codeSections;
   if (stdout) {
-    const s = codeSections(stdout, Math.ceil(room * (stderr ? 0.7 : 1)));
+    const s = sections(stdout, Math.ceil(room * (stderr ? 0.7 : 1)));
     blocks.push(...s.blocks);
     cut ||= s.cut;
   }
   if (stderr) {
-    const s = codeSections(stderr, room - (blocks.length - 1));
+    const s = sections(stderr, room - (blocks.length - 1));
     blocks.push(...s.blocks);
     cut ||= s.cut;
   }
   if (!stdout && !stderr && v.state !== 'failed' && !files) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: '_no output_' }] });
   if (files) blocks.push(files);
-  if (cut) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Output cut to fit Slack. Whole log: <${v.logUrl}|job ${escapeMrkdwn(v.id)}>` }] });
-  return { text: `docker ${v.command}: ${status}`, blocks };
+  const log = `Whole log: <${v.logUrl}|job ${escapeMrkdwn(v.id)}>`;
+  if (cut && opts.fileInThread) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Showing the end of the output; all of it is in the thread as ${escapeMrkdwn(opts.fileInThread)}. ${log}` }] });
+  else if (cut) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Output cut to fit Slack. ${log}` }] });
+  return { text: `docker ${v.command}: ${status}`, blocks, cut };
 }
 
 /** Links to the job's files (save -o, export -o, cp), and until when they work. */

@@ -95,6 +95,19 @@ async function removeQuietly(container: Docker.Container) {
   await container.remove({ force: true }).catch(() => undefined);
 }
 
+/**
+ * A cancel that lands while the container is being created or started aborts our request, not
+ * the engine's work: the container may exist all the same, never started, so --rm never fires.
+ * Found by the job's label and removed (looked for twice: the engine may finish a moment later).
+ */
+async function removeCancelled(ctx: RunContext) {
+  for (const pause of [0, 500]) {
+    await new Promise((r) => setTimeout(r, pause));
+    const found = await ctx.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`dockops.job-id=${ctx.jobId}`] }) } as {}).catch(() => []);
+    for (const c of found) await removeQuietly(ctx.docker.getContainer(c.Id));
+  }
+}
+
 /** Starts the container and maps a failure to docker's exit codes (126, 127, 125). */
 async function start(ctx: RunContext, container: Docker.Container, rm: boolean) {
   try {
@@ -251,11 +264,16 @@ export const containerRun = defineCommand({
       if (resumed) return resumed;
     }
     if (spec.noTerminalNote) ctx.output('stderr', 'dockops: -i/-t ignored: there is no terminal here; output is captured\n');
-    const container = await createContainer(ctx, spec, !spec.detach);
-    if (spec.detach) {
-      await start(ctx, container, spec.rm);
-      return { exitCode: 0, stdout: `${container.id}\n`, stderr: '', streamed: false, truncated: false, data: { id: container.id } };
+    try {
+      const container = await createContainer(ctx, spec, !spec.detach);
+      if (spec.detach) {
+        await start(ctx, container, spec.rm);
+        return { exitCode: 0, stdout: `${container.id}\n`, stderr: '', streamed: false, truncated: false, data: { id: container.id } };
+      }
+      return await runForeground(spec, ctx, container);
+    } catch (err) {
+      if (ctx.signal.aborted && spec.rm) await removeCancelled(ctx);
+      throw err;
     }
-    return runForeground(spec, ctx, container);
   },
 });

@@ -133,7 +133,7 @@ export function apiRouter(deps: ApiDeps): Router {
         return;
       }
       checkPolicy(outcome.spec, deps.policy);
-      deps.permissions.authorize({ door, token: tokenName }, outcome.spec, host);
+      await deps.permissions.authorize({ door, token: tokenName }, outcome.spec, host);
       const key = req.get('idempotency-key');
       if (key !== undefined && (key.length < 1 || key.length > 200)) {
         res.status(400).json({ error: 'bad_request', message: 'Idempotency-Key must be 1 to 200 characters', exitCode: 125 });
