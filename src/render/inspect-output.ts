@@ -21,6 +21,8 @@ export interface InspectOptions {
    * strings. Not used when the items carry the engine's text.
    */
   htmlEscape: boolean;
+  /** Put the objects in the result's data too (default true; `inspect` of many containers leaves them out). */
+  withData?: boolean;
 }
 
 /**
@@ -130,6 +132,6 @@ export function inspectOutput(items: Inspected[], opts: InspectOptions): JobResu
     stderr: errors.map((e) => `${e}\n`).join(''),
     streamed: false,
     truncated: false,
-    data: found.map((i) => i.value),
+    data: opts.withData === false ? undefined : found.map((i) => i.value),
   };
 }

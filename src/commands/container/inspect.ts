@@ -106,11 +106,16 @@ function inspectCommand(path: string[], aliases: string[][] | undefined, contain
           items.push({ error: `Error: No such ${what}: ${name}` });
           continue;
         }
+        if (!spec.format) {
+          // The default output is the engine's bytes, re-indented: nothing to decode.
+          items.push({ value: null, text: found.text });
+          continue;
+        }
         const value: unknown = JSON.parse(found.text);
         // docker's inspect has both the typed value and the raw bytes of every kind of object.
         items.push({ value, text: found.text, typed: TYPED[found.type](value), fallback: true });
       }
-      return inspectOutput(items, { format: spec.format, htmlEscape: false });
+      return inspectOutput(items, { format: spec.format, htmlEscape: false, withData: false });
     },
   });
 }
