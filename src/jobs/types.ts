@@ -3,6 +3,8 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { ArtifactStore } from '../artifacts/store.js';
 import { Artifact } from '../artifacts/store.js';
+import type { BackupTargets } from '../backup/target.js';
+import type { Schedules } from '../schedules/service.js';
 
 /** Who asked and where the answer goes. Travels with the job; never holds a secret. */
 export const Origin = z.discriminatedUnion('door', [
@@ -49,6 +51,8 @@ export interface RunContext {
   jobId: string;
   /** 1 the first time; more when a worker died with the job and another took it up. */
   attempt: number;
+  /** When the job was asked for (ms since the epoch): the same on every attempt. */
+  enqueuedAt: number;
   host: string;
   docker: Docker;
   log: Logger;
@@ -61,6 +65,10 @@ export interface RunContext {
   now(): number;
   /** Files in and out of jobs. */
   artifacts: ArtifactStore;
+  /** Where volume backups go (DOCKOPS_BACKUP_TARGETS). */
+  backups: BackupTargets;
+  /** The schedules of jobs/*.yml, where this worker was given them. */
+  schedules?: Schedules;
   /** Drops the output logged so far (a resumed job replays it from the start). */
   restartOutput(): Promise<void>;
 }

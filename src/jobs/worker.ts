@@ -8,6 +8,8 @@ import { JobData, cancelChannel, queueName } from './queue.js';
 import type { JobResult, LogEntry, RunContext } from './types.js';
 import { originWho, recordAudit } from '../ops/audit.js';
 import type { ArtifactStore } from '../artifacts/store.js';
+import type { BackupTargets } from '../backup/target.js';
+import { recordScheduleOutcome, type Schedules } from '../schedules/service.js';
 
 export interface WorkerOptions {
   host: string;
@@ -19,6 +21,8 @@ export interface WorkerOptions {
   /** Cap on the stdout/stderr kept in a result; the job log keeps more. */
   resultMaxBytes: number;
   artifacts: ArtifactStore;
+  backups: BackupTargets;
+  schedules?: Schedules;
   /** Lock duration; a dead worker's job is taken up again after it (default 30 s). */
   lockMs?: number;
   now?: () => number;
@@ -114,6 +118,7 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
   const ctx: RunContext = {
     jobId: job.id as string,
     attempt: job.attemptsStarted,
+    enqueuedAt: job.timestamp,
     host: opts.host,
     docker: opts.docker,
     log,
@@ -124,6 +129,8 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
     },
     now: opts.now ?? Date.now,
     artifacts: opts.artifacts,
+    backups: opts.backups,
+    schedules: opts.schedules,
     restartOutput: async () => {
       await out.flush();
       out.reset();
@@ -184,6 +191,11 @@ export function startWorker(opts: WorkerOptions) {
   const audit = (job: Job | undefined, outcome: 'completed' | 'failed', exitCode?: number, reason?: string) => {
     const d = JobData.safeParse(job?.data);
     if (!job || !d.success) return;
+    if (d.data.origin.door === 'schedule') {
+      void recordScheduleOutcome(opts.connection, opts.prefix, d.data.origin.name, job.finishedOn ?? Date.now(), job.id as string, exitCode).catch((err) =>
+        opts.log.warn({ err: (err as Error).message }, 'schedule outcome not recorded'),
+      );
+    }
     void recordAudit(opts.connection, opts.prefix, opts.log, {
       ...originWho(d.data.origin),
       command: d.data.command,

@@ -33,10 +33,22 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * Marks an object as standing for a Go value of a named type: `name` shows in error messages
+ * ("can't evaluate field X in type *formatter.imageContext"); `row: true` makes `json` marshal
+ * it as docker's row contexts do (keys sorted, <>& escaped) wherever it sits, for data that
+ * holds rows, such as `system df -v`'s sections.
+ */
+export const GO_TYPE: unique symbol = Symbol('goType');
+type GoTyped = { [GO_TYPE]?: { name: string; row?: boolean } };
+const goTypeOf = (v: unknown) => (typeof v === 'object' && v !== null ? (v as GoTyped)[GO_TYPE] : undefined);
+
 /** The Go type name docker would show for a value, for error messages ("can't evaluate field X in type string"). */
 export function goTypeName(v: unknown): string {
   if (v === undefined || v === null) return '<nil>';
   if (v instanceof GoValue || v instanceof GoMap) return v.goType;
+  const typed = goTypeOf(v);
+  if (typed) return typed.name;
   if (typeof v === 'string') return 'string';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
   if (typeof v === 'bigint') return 'int64';
@@ -73,6 +85,8 @@ export function isTrue(v: unknown): boolean {
  * and <, >, & are escaped as \u003c \u003e \u0026 (as in `"Digest":"\u003cnone\u003e"`).
  */
 export function goJson(v: unknown, rowContext = false): string {
+  if (goTypeOf(v)?.row) rowContext = true;
+  else if (goTypeOf(v) || (Array.isArray(v) && v.some((x) => goTypeOf(x)?.row))) return goJsonHolder(v);
   let s: string | undefined;
   let value = v === undefined ? null : v;
   if (rowContext && isPlainObject(value)) {
@@ -91,6 +105,17 @@ export function goJson(v: unknown, rowContext = false): string {
   if (rowContext) Object.assign(map, { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' });
   // Walk escapes as units so a literal backslash before "b" is not mistaken for "\b".
   return s.replace(/\\u[0-9a-fA-F]{4}|\\.|[<>&\u2028\u2029]/g, (m) => map[m] ?? m);
+}
+
+/** A struct or slice that holds row contexts: its own keys in order, each row marshalled as a row. */
+function goJsonHolder(v: unknown): string {
+  if (goTypeOf(v)?.row) return goJson(v, true);
+  if (Array.isArray(v)) return `[${v.map(goJsonHolder).join(',')}]`;
+  if (typeof v === 'object' && v !== null && !(v instanceof Map) && !(v instanceof Set) && !(v instanceof Date)) {
+    const fields = Object.entries(v).filter(([, x]) => x !== undefined && typeof x !== 'function');
+    return `{${fields.map(([k, x]) => `${goJson(k)}:${goJsonHolder(x)}`).join(',')}}`;
+  }
+  return goJson(v);
 }
 
 // strconv.Quote, close enough: JSON's escaping with Go's spellings for control characters.

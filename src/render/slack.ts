@@ -27,6 +27,8 @@ export interface SlackJobView {
   durationMs?: number;
   /** Where the whole log can be read when the message cannot hold it. */
   logUrl: string;
+  /** Files the job made, each with a signed link that works without a token until it expires. */
+  files?: Array<{ name: string; size: number; url: string; expiresAt: string }>;
 }
 
 type Block = Record<string, unknown>;
@@ -62,7 +64,8 @@ export function jobMessage(v: SlackJobView, output: { stdout: string; stderr: st
   const stdout = stripAnsi(output.stdout);
   const stderr = stripAnsi(output.stderr);
   let cut = Boolean(v.result?.truncated);
-  const room = BLOCKS_MAX - 3;
+  const files = filesBlock(v.files ?? []);
+  const room = BLOCKS_MAX - 3 - (files ? 1 : 0);
   if (stdout) {
     const s = codeSections(stdout, Math.ceil(room * (stderr ? 0.7 : 1)));
     blocks.push(...s.blocks);
@@ -73,9 +76,21 @@ export function jobMessage(v: SlackJobView, output: { stdout: string; stderr: st
     blocks.push(...s.blocks);
     cut ||= s.cut;
   }
-  if (!stdout && !stderr && v.state !== 'failed') blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: '_no output_' }] });
+  if (!stdout && !stderr && v.state !== 'failed' && !files) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: '_no output_' }] });
+  if (files) blocks.push(files);
   if (cut) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Output cut to fit Slack. Whole log: <${v.logUrl}|job ${escapeMrkdwn(v.id)}>` }] });
   return { text: `docker ${v.command}: ${status}`, blocks };
+}
+
+/** Links to the job's files (save -o, export -o, cp), and until when they work. */
+function filesBlock(files: NonNullable<SlackJobView['files']>): Block | undefined {
+  if (!files.length) return undefined;
+  // Inside <url|text> Slack reads &amp; back as & (its own messages spell links that way).
+  const lines = files.slice(0, 10).map((f) => `:package: <${escapeMrkdwn(f.url)}|${escapeMrkdwn(f.name)}> (${bytes(f.size)})`);
+  if (files.length > 10) lines.push(`and ${files.length - 10} more: see the job through the API`);
+  const until = files[0].expiresAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  lines.push(`_links work without a token until ${until}_`);
+  return { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, SECTION_MAX) } };
 }
 
 /** Decimal bytes as docker prints them in progress bars. */

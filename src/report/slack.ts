@@ -5,6 +5,7 @@ import { listenToJobEvents } from './listen.js';
 import { WebClient } from '@slack/web-api';
 import { jobMessage, progressMessage } from '../render/slack.js';
 import { cancelButton, retryButton } from '../doors/slack/buttons.js';
+import type { ArtifactLinks } from '../artifacts/links.js';
 
 export interface SlackReporterDeps {
   jobs: JobQueues;
@@ -14,6 +15,8 @@ export interface SlackReporterDeps {
   /** With a bot token, jobs that run longer than `liveAfterMs` get a live message updated as they go. */
   web?: WebClient;
   liveAfterMs?: number;
+  /** Signs the links to a job's files shown in its message. */
+  links?: ArtifactLinks;
 }
 
 /** Slack allows about one update a second per message; the SDK waits out 429 Retry-After itself. */
@@ -64,6 +67,12 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
       error: view.error,
       durationMs: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined,
       logUrl: `${deps.publicUrl}/api/jobs/${jobId}/logs`,
+      files: deps.links
+        ? (view.result?.artifacts ?? []).map((a) => {
+            const l = deps.links!.sign(a.id);
+            return { name: a.name, size: a.size, url: l.url, expiresAt: l.expiresAt };
+          })
+        : undefined,
     },
     { stdout, stderr },
   );

@@ -76,7 +76,7 @@ test('prune refuses without -f (exit 1), takes --filter, and -a for volumes', ()
 
 test('rm and prune verbs are destructive; the others are not', () => {
   const destructive = COMMANDS.filter((c) => c.destructive && ['volume', 'network'].includes(c.path[0])).map((c) => c.path.join(' '));
-  assert.deepEqual(destructive.sort(), ['network prune', 'network rm', 'volume prune', 'volume rm']);
+  assert.deepEqual(destructive.sort(), ['network prune', 'network rm', 'volume prune', 'volume restore', 'volume rm']);
 });
 
 test('network create: IPAM consolidated as the docker CLI does', () => {
