@@ -137,8 +137,26 @@ function bytes(n: number): string {
  * and the last lines of its output.
  */
 export function progressMessage(v: { command: string; id: string; host: string; elapsedMs: number }, progress: unknown, tail: string): { text: string; blocks: Block[] } {
-  const p = (progress ?? {}) as { layers?: Record<string, { status: string; current?: number; total?: number }>; step?: number; of?: number; bytes?: number };
+  const p = (progress ?? {}) as {
+    layers?: Record<string, { status: string; current?: number; total?: number }>;
+    step?: number;
+    of?: number;
+    bytes?: number;
+    phase?: string;
+    volume?: string;
+    written?: number;
+    rate?: number;
+    total?: number;
+    etaSeconds?: number;
+  };
   const lines: string[] = [];
+  // A volume backup: bytes read and written, the rate, and an ETA from the volume's previous backup.
+  if (p.phase === 'backup' && p.volume) {
+    const of = p.total ? ` of about ${bytes(p.total)}` : '';
+    const eta = p.etaSeconds !== undefined ? ` · about ${p.etaSeconds} s left` : '';
+    lines.push(`${p.volume}: ${bytes(p.bytes ?? 0)}${of} read, ${bytes(p.written ?? 0)} written · ${bytes(p.rate ?? 0)}/s${eta}`);
+    p.bytes = undefined;
+  }
   if (p.step && p.of) lines.push(`step ${p.step} of ${p.of}`);
   for (const [id, l] of Object.entries(p.layers ?? {}).slice(0, 20)) {
     const amount = l.total ? ` ${bytes(l.current ?? 0)}/${bytes(l.total)}` : '';

@@ -280,3 +280,23 @@ test('backup prune: --dry-run shows, prune removes files, and a shrunken newest 
   assert.match(held.stderr, /^ALERT: local: the newest backup of .* is less than 50% of the one before .* pruning is held until someone checks the volume\n$/);
   assert.equal(manifests(v).length, 2, 'nothing removed while held');
 });
+
+test('a 1 GiB file: backed up with zstd, verified entry by entry, restored with the same sha256', async () => {
+  const v = uniqueName('bkbig');
+  const into = uniqueName('bkbiginto');
+  made.push(v, into);
+  await d.createVolume({ Name: v });
+  await fillVolume(d, v, { smallFiles: 10, bigBytes: 1024 ** 3 });
+  const b = await h.run(`volume backup ${v} --verify`);
+  assert.equal(b.result.exitCode, 0, b.stderr);
+  const [m] = manifests(v);
+  assert.ok(m.rawSize > 1024 ** 3, 'the tar holds the whole file');
+  assert.ok(m.verifiedAt, 'verified');
+  assert.match(b.stdout, new RegExp(`${m.id}  verified: ${m.entries} entries match`));
+  const r = await h.run(`volume restore ${v} --from latest --into ${into}`);
+  assert.equal(r.result.exitCode, 0, r.stderr);
+  const want = (await volumeFacts(d, v)).get('big.bin');
+  const got = (await volumeFacts(d, into)).get('big.bin');
+  assert.equal(got?.size, 1024 ** 3);
+  assert.equal(got?.sha256, want?.sha256);
+});
