@@ -32,6 +32,9 @@ export function backupId(enqueuedAt: number, jobId: string, volume: string): str
 
 /** Counts and hashes what passes. */
 export class Meter extends Transform {
+  constructor() {
+    super({ highWaterMark: 4 << 20 });
+  }
   bytes = 0;
   private hash = createHash('sha256');
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null, d?: Buffer) => void) {
@@ -175,7 +178,7 @@ export async function backupVolume(ctx: RunContext, target: BackupTarget, volume
   return quiesced(ctx, volume, { stopAll: opts.stop, hooks: true }, async (stopped, stoppedIds) => {
     const createdAt = new Date(ctx.now()).toISOString();
     const started = Date.now();
-    const scanner = new TarScanner();
+    const scanner = new TarScanner({ highWaterMark: 4 << 20 });
     const meter = new Meter();
     const pending = await target.create(`${volume}/${file}`);
     const stopTicker = progressTicker(ctx, volume, 'backup', () => scanner.bytes, () => meter.bytes, previous?.rawSize, stoppedIds);

@@ -94,7 +94,8 @@ export class LocalTarget implements BackupTarget {
     const final = this.file(key);
     await mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
     const partial = path.join(path.dirname(final), `.partial-${path.basename(final)}`);
-    const stream = createWriteStream(partial, { mode: 0o600 });
+    // Large buffers let the stream batch chunks into few writev calls: per-chunk writes cost more than the disk.
+    const stream = createWriteStream(partial, { mode: 0o600, highWaterMark: 8 << 20 });
     return {
       stream,
       async commit() {
