@@ -151,6 +151,26 @@ export function apiRouter(deps: ApiDeps): Router {
       // A job for a host nobody serves would wait silently: say so (the job stays queued).
       const workers = await deps.jobs.queue(host).getWorkersCount().catch(() => -1);
       const warning = workers === 0 ? `no worker is running for host "${host}": the job waits in the queue until one starts (dockops worker --host ${host})` : undefined;
+      // `?wait=S` (up to 60 s): answer with the finished job and its whole output when it ends in time.
+      const waitMs = Math.min(60, Math.max(0, Number(req.query.wait ?? 0) || 0)) * 1000;
+      if (waitMs > 0 && !warning) {
+        let closed = false;
+        req.on('close', () => (closed = true));
+        const deadline = Date.now() + waitMs;
+        let pause = 1;
+        for (;;) {
+          const state = await job.getState();
+          if (TERMINAL.has(state)) {
+            const fresh = await deps.jobs.get(job.id as string);
+            const { entries } = await deps.jobs.logs(job.id as string, 0);
+            res.status(200).location(`/api/jobs/${job.id}`).json({ id: job.id, host, kind: outcome.spec.kind, done: true, job: fresh ? withLinks(await jobView(fresh), deps.links) : undefined, entries });
+            return;
+          }
+          if (closed || Date.now() >= deadline) break;
+          await sleep(pause);
+          pause = Math.min(pause * 2, 10);
+        }
+      }
       res.status(202).location(`/api/jobs/${job.id}`).json({ id: job.id, host, kind: outcome.spec.kind, ...(warning ? { warning } : {}) });
     } catch (err) {
       if (err instanceof DockopsError && err.code !== 'unavailable') {
