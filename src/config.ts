@@ -79,6 +79,8 @@ const Env = z.object({
   SLACK_LIVE_AFTER_MS: int(2000, 0, 60_000),
   SLACK_DEFAULT_ROLE: z.enum(['viewer', 'operator', 'admin']).default('viewer'),
   DOCKOPS_POLICY_FILE: z.string().optional(),
+  DOCKOPS_BUILD_CONCURRENCY: int(2, 1, 64),
+  DOCKOPS_REDEPLOY_WAIT_MS: int(30_000, 0, 3_600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -108,6 +110,10 @@ export interface Config {
   policyFile?: PolicyFile;
   /** Build rules of jobs/*.yml, validated at start even when the GitHub door is off. */
   buildRules: BuildRepo[];
+  /** Builds running at once per Docker host (one per repository at most). */
+  buildConcurrency: number;
+  /** How long a redeployed container must stay up (and healthy, with a health check) to be kept. */
+  redeployWaitMs: number;
   slackDefaultRole: Role;
   /** The GitHub door, when GITHUB_WEBHOOK_SECRET is set. */
   github?: { secrets: string[]; token?: string; apiUrl: string; rules: BuildRepo[] };
@@ -186,6 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     github: ghSecrets.length ? { secrets: ghSecrets, token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL.replace(/\/$/, ''), rules } : undefined,
     buildRules: rules,
+    buildConcurrency: e.DOCKOPS_BUILD_CONCURRENCY,
+    redeployWaitMs: e.DOCKOPS_REDEPLOY_WAIT_MS,
     policyFile,
     slackDefaultRole: e.SLACK_DEFAULT_ROLE,
     slack: secrets.length

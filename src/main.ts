@@ -56,16 +56,23 @@ async function serve(config: Config, withWorkers: string[]) {
   let githubReporter: { close(): Promise<void> } | undefined;
   if (config.github) {
     const [{ mountGithub }, { startGithubReporter }, { Octokit }] = await Promise.all([import('./doors/github/webhook.js'), import('./report/github.js'), import('@octokit/rest')]);
-    mountGithub(app, { secrets: config.github.secrets, rules: config.github.rules, jobs, defaultHost: config.defaultHost, log });
+    mountGithub(app, { secrets: config.github.secrets, rules: config.github.rules, jobs, redis, defaultHost: config.defaultHost, log });
     if (config.github.token) {
       const octokit = new Octokit({ auth: config.github.token, baseUrl: config.github.apiUrl, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
       githubReporter = startGithubReporter({ jobs, redis, log, publicUrl: config.publicUrl, octokit });
     }
   }
+  // One Slack message per build, for rules with slack_channel (needs the bot token).
+  let buildReporter: { close(): Promise<void> } | undefined;
+  if (config.github && config.slack?.botToken) {
+    const [{ startSlackBuildReporter }, { WebClient }] = await Promise.all([import('./report/slack-builds.js'), import('@slack/web-api')]);
+    const web = new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl });
+    buildReporter = startSlackBuildReporter({ jobs, redis, log, publicUrl: config.publicUrl, web });
+  }
   const workers = withWorkers.map((host) => {
     const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
     connection.on('error', () => undefined);
-    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts });
+    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, ...buildOptions(config) });
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.bind, () => resolve(s));
@@ -81,6 +88,7 @@ async function serve(config: Config, withWorkers: string[]) {
     await Promise.all(workers.map((w) => w.close(config.shutdownGraceMs)));
     await slackReporter?.close();
     await githubReporter?.close();
+    await buildReporter?.close();
     await jobs.close();
     redis.disconnect();
   });
@@ -100,12 +108,20 @@ async function worker(config: Config, host: string) {
   const docker = dockerClients(config.hosts).get(host)!;
   const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
-  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts });
+  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, ...buildOptions(config) });
   log.info({ host }, 'dockops worker started');
   onShutdown(log, async () => {
     await w.close(config.shutdownGraceMs);
     connection.disconnect();
   });
+}
+
+/** What workers need for builds: every host (builds ls reads them all), the rules and the limits. */
+function buildOptions(config: Config) {
+  return {
+    hosts: config.hosts.map((h) => h.name),
+    builds: { rules: config.buildRules, concurrency: config.buildConcurrency, redeployWaitMs: config.redeployWaitMs },
+  };
 }
 
 /** SIGTERM/SIGINT drain: no new jobs, running ones finish (or are released), then exit. */

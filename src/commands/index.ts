@@ -61,6 +61,9 @@ import { containerCommit, ContainerCommitSpec } from './container/commit.js';
 import { systemDf, SystemDfSpec } from './system/df.js';
 import { systemEvents, SystemEventsSpec } from './system/events.js';
 import { login, LoginSpec, logout, LogoutSpec } from './registry/login.js';
+import { buildsPreview, BuildsPreviewSpec } from './builds/preview.js';
+import { buildsLs, BuildsLsSpec } from './builds/ls.js';
+import { buildsLogs, BuildsLogsSpec } from './builds/logs.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -121,6 +124,9 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   systemEvents,
   login,
   logout,
+  buildsPreview,
+  buildsLs,
+  buildsLogs,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -182,6 +188,9 @@ export const JobSpec = z.discriminatedUnion('kind', [
   SystemEventsSpec,
   LoginSpec,
   LogoutSpec,
+  BuildsPreviewSpec,
+  BuildsLsSpec,
+  BuildsLogsSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
@@ -204,7 +213,7 @@ export type ParseOutcome =
   | { type: 'spec'; spec: JobSpec; command: Command<any>; path: string; host?: string } // eslint-disable-line @typescript-eslint/no-explicit-any
   | { type: 'help'; text: string };
 
-const MANAGEMENT = ['container', 'image', 'system', 'volume', 'network'];
+const MANAGEMENT = ['container', 'image', 'system', 'volume', 'network', 'builds'];
 
 /** Top-level help: the verbs dockops runs, as `docker --help` lists them. */
 export function topHelp(): string {

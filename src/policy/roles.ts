@@ -9,6 +9,7 @@ const VIEWER = new Set([
   'image.ls', 'image.inspect', 'image.history', 'image.search', 'search',
   'container.ls', 'container.logs', 'container.inspect', 'container.top', 'container.port', 'container.diff', 'container.wait', 'container.stats',
   'volume.ls', 'volume.inspect', 'network.ls', 'network.inspect',
+  'builds.preview', 'builds.ls', 'builds.logs',
 ]);
 
 /** Day-to-day operations that change state but delete nothing. */
@@ -17,6 +18,8 @@ const OPERATOR = new Set([
   'container.run', 'container.create', 'container.exec', 'container.cp', 'container.export', 'container.rename', 'container.update', 'container.commit',
   'image.pull', 'image.push', 'image.build', 'image.tag', 'image.save', 'image.load', 'image.import',
   'volume.create', 'network.create', 'network.connect', 'network.disconnect',
+  // A build a push started, retried or cancelled from its Slack message.
+  'autobuild',
 ]);
 
 /** The least role that may run a kind. Anything not listed (removals, prunes, new verbs) is admin. */
