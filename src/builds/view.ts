@@ -61,7 +61,10 @@ export async function buildView(job: Job, superseded?: Superseded): Promise<Buil
   };
   if (state === 'completed') {
     v.state = result?.exitCode === 0 ? (spec.push ? 'pushed' : 'built') : 'failed';
-    if (v.state === 'failed') v.reason = rdata.redeploy && !rdata.redeploy.ok ? 'redeploy rolled back' : `exit ${result?.exitCode}`;
+    if (v.state === 'failed') {
+      const said = (result?.stderr ?? '').trim().split('\n').pop();
+      v.reason = rdata.redeploy && !rdata.redeploy.ok ? 'the new image was rolled back' : said || `exit ${result?.exitCode}`;
+    }
   } else if (state === 'failed') {
     const reason = job.failedReason ?? '';
     const sup = /^cancelled: superseded by ([0-9a-f]+)/.exec(reason);
