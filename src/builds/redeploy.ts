@@ -113,7 +113,9 @@ async function proves(container: Docker.Container, waitMs: number, signal: Abort
     const info = await container.inspect();
     const s = info.State as Docker.ContainerInspectInfo['State'] & { Health?: { Status: string; Log?: Array<{ Output?: string }> } };
     if (!s.Running || s.Restarting || info.RestartCount > 0) {
-      return { ok: false, reason: s.Running ? `the new container restarted within ${secs}` : `the new container exited with code ${s.ExitCode} within ${secs}` };
+      // With a restart policy it may be running again: it exited all the same.
+      const again = s.Running || s.Restarting ? ' and was restarted by its restart policy' : '';
+      return { ok: false, reason: `the new container exited with code ${s.ExitCode} within ${secs}${again}` };
     }
     if (s.Health?.Status === 'healthy') return { ok: true };
     if (s.Health?.Status === 'unhealthy') return { ok: false, reason: `the new container's health check failed: ${(s.Health.Log?.at(-1)?.Output ?? '').trim().slice(0, 200)}` };
@@ -171,7 +173,7 @@ async function recreate(ctx: RunContext, info: Docker.ContainerInspectInfo, imag
   if (created) await created.remove({ force: true, v: false }).catch(() => undefined);
   await old.rename({ name });
   if (wasRunning) await old.start();
-  out(`${name}: ${reason}; rolled back to ${info.Id.slice(0, 12)} (${info.Config.Image})\n`);
+  out(`${name}: ${reason}; rolled back to ${info.Id.slice(0, 12)} (image ${info.Image.replace(/^sha256:/, '').slice(0, 12)})\n`);
   if (said) out(`${name}: the new container's last output:\n${said}\n`);
   return { name, from: info.Id, to: created?.id, image, outcome: 'rolled back', reason };
 }
