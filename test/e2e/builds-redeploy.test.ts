@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -21,6 +22,8 @@ let bystander: string;
 let net1: string;
 let net2: string;
 let volume: string;
+/** The image the service ran before any build (built by hand; a build takes its tag). */
+let v1: string;
 let r: Redis;
 let q: Queue;
 
@@ -64,7 +67,7 @@ before(async () => {
   net2 = uniqueName('net-b');
   volume = uniqueName('data');
   // What runs today: v1, started by hand with options of its own, labelled to follow the image.
-  docker(['build', '-q', '-t', `${image}:latest`, '-'], SERVICE('v1'));
+  v1 = docker(['build', '-q', '-t', `${image}:latest`, '-'], SERVICE(`v1 ${randomUUID()}`));
   docker(['network', 'create', net1]);
   docker(['network', 'create', net2]);
   docker(['run', '-d', '--name', name, '--label', `dockops.redeploy=${image}`, '-e', 'FOO=bar', '-p', '127.0.0.1::8080', '-v', `${volume}:/data`, '--network', net1, '--network-alias', 'web', '--restart', 'unless-stopped', `${image}:latest`]);
@@ -96,6 +99,7 @@ after(async () => {
   dockerCli(['volume', 'rm', volume]);
   const mine = dockerCli(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((t) => t.startsWith(`${image}:`));
   if (mine.length) dockerCli(['rmi', '-f', ...mine]);
+  if (v1) dockerCli(['rmi', v1]);
   // Earlier builds of these commits, untagged by later ones: each labelled with its own commit.
   for (const sha of shas) dockerCli(['image', 'prune', '-f', '--filter', `label=org.opencontainers.image.revision=${sha}`]);
   rmSync(dir, { recursive: true, force: true });

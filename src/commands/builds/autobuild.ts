@@ -32,8 +32,11 @@ export type AutobuildSpec = z.infer<typeof AutobuildSpec>;
 
 /** A build's lease on its repository's lock; renewed at a third of it while the build runs. */
 const LEASE_MS = 30_000;
-/** A build that must wait looks again this often (sooner: the build it waits for promotes it). */
-const WAIT_POLL_MS = 2_000;
+/**
+ * A build that must wait looks again this often. The build it waits for promotes it as soon as it
+ * ends, so this only matters when that one's worker died (its lease lapses within LEASE_MS).
+ */
+const WAIT_POLL_MS = 5_000;
 
 /** Waits its turn: one build per repository, at most `concurrency` per host. */
 async function admit(spec: AutobuildSpec, ctx: RunContext) {
@@ -74,6 +77,8 @@ async function buildAndPush(spec: AutobuildSpec, ctx: RunContext): Promise<JobRe
       pull: false,
       target: spec.target,
       quiet: false,
+      // Unattended builds leave no container of a failed step behind.
+      forceRm: true,
     },
     ctx,
   );
