@@ -23,6 +23,7 @@ import Docker from 'dockerode';
 import { pino } from 'pino';
 import { JobQueues } from '../src/jobs/queue.js';
 import { ArtifactStore } from '../src/artifacts/store.js';
+import { BackupTargets, LocalTarget } from '../src/backup/target.js';
 import { startWorker } from '../src/jobs/worker.js';
 import { parseCommand, type JobSpec } from '../src/commands/index.js';
 
@@ -103,7 +104,7 @@ async function queueRoundTrip() {
   // dockops: enqueue a parsed `version` spec → the dockops worker (parse again, dispatch, run, store).
   const prefix = `bench-dockops-${randomBytes(3).toString('hex')}`;
   const jobs = new JobQueues(conn, prefix, ['local']);
-  const w = startWorker({ host: 'local', docker, connection: wconn.duplicate(), prefix, concurrency: 4, log: pino({ level: 'silent' }), resultMaxBytes: 1 << 20, artifacts: new ArtifactStore(os.tmpdir(), 1 << 20) });
+  const w = startWorker({ host: 'local', docker, connection: wconn.duplicate(), prefix, concurrency: 4, log: pino({ level: 'silent' }), resultMaxBytes: 1 << 20, artifacts: new ArtifactStore(os.tmpdir(), 1 << 20), backups: new BackupTargets([new LocalTarget('local', path.join(os.tmpdir(), 'dockops-bench-backups'))]) });
   await w.worker.waitUntilReady();
   const ev = await jobs.queueEvents('local');
   const spec = (parseCommand('version') as { spec: JobSpec }).spec;

@@ -1,7 +1,11 @@
 import { z } from 'zod';
-import { loadPolicyFile, type PolicyFile } from './policy/file.js';
+import { loadPolicyFile, usesUsergroups, type PolicyFile } from './policy/file.js';
 import type { Role } from './policy/roles.js';
 import { loadBuildRules, type BuildRepo } from './builds/rules.js';
+import { parseTargets, type BackupSettings, type BackupTarget } from './backup/target.js';
+import { parseRetention, type Retention } from './backup/retention.js';
+import { loadSchedules, type Schedule } from './schedules/file.js';
+import { parseTtl } from './render/time.js';
 
 /** A Docker host by name: `local=unix:///run/dockops/docker.sock`, `b=tcp://127.0.0.1:2376`. */
 export interface DockerHostConfig {
@@ -42,6 +46,9 @@ function parseTokens(raw: string, ctx: z.RefinementCtx): Map<string, string> {
   return tokens;
 }
 
+/** The longest a signed artifact link may last. */
+export const MAX_LINK_TTL_MS = 30 * 86_400_000;
+
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 const Env = z.object({
@@ -62,13 +69,16 @@ const Env = z.object({
   DOCKOPS_JOB_LOCK_MS: int(30_000, 1000, 600_000),
   DOCKOPS_ARTIFACT_DIR: z.string().startsWith('/', 'must be an absolute path').default('/var/lib/dockops/artifacts'),
   DOCKOPS_ARTIFACT_MAX_BYTES: int(4 * 1024 ** 3, 1024, 1024 ** 4),
+  DOCKOPS_ARTIFACT_TTL: z.string().default('7d'),
+  DOCKOPS_ARTIFACT_LINK_TTL: z.string().default('24h'),
+  DOCKOPS_LINK_SECRET: z.string().min(32, 'must be 32 characters or more (make one with `openssl rand -hex 32`)').optional(),
   DOCKOPS_ALLOW_PRIVILEGED: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_HOST_NAMESPACES: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_CAP_ADD: z.enum(['true', 'false']).default('false'),
   DOCKOPS_BIND_ALLOWLIST: z.string().default(''),
   SLACK_SIGNING_SECRET: z.string().optional(),
   SLACK_BOT_TOKEN: z.string().regex(/^xox[bp]-/, 'must be a bot token (xoxb-…)').optional(),
-  SLACK_APP_TOKEN: z.string().optional(),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token (xapp-…) with the connections:write scope').optional(),
   SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
   SLACK_COMMAND: z.string().regex(/^\/[a-z0-9_-]+$/, 'a slash command such as /docker').default('/docker'),
   SLACK_ALLOWED_CHANNELS: z.string().default(''),
@@ -79,6 +89,14 @@ const Env = z.object({
   SLACK_LIVE_AFTER_MS: int(2000, 0, 60_000),
   SLACK_DEFAULT_ROLE: z.enum(['viewer', 'operator', 'admin']).default('viewer'),
   DOCKOPS_POLICY_FILE: z.string().optional(),
+  DOCKOPS_BACKUP_TARGETS: z.string().default('local=file:///var/lib/dockops/backups'),
+  DOCKOPS_BACKUP_COMPRESS: z.enum(['zstd', 'gzip', 'none']).default('zstd'),
+  DOCKOPS_BACKUP_LEVEL: z.coerce.number().int().min(1).max(19).optional(),
+  DOCKOPS_BACKUP_KEEP: z.string().default('last=7,daily=7,weekly=4,monthly=12'),
+  DOCKOPS_BACKUP_SHRINK_RATIO: z.coerce.number().min(0).max(1).default(0.5),
+  DOCKOPS_RESTORE_IMAGE: z.string().min(1).default('busybox:latest'),
+  DOCKOPS_ALERT_CHANNEL: z.string().optional(),
+  DOCKOPS_SCHEDULE_CHECK_MS: int(60_000, 200, 3_600_000),
   DOCKOPS_BUILD_CONCURRENCY: int(2, 1, 64),
   DOCKOPS_REDEPLOY_WAIT_MS: int(30_000, 0, 3_600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -104,8 +122,24 @@ export interface Config {
   /** Where uploaded files and files jobs make (save -o, export -o) are kept. */
   artifactDir: string;
   artifactMaxBytes: number;
+  /** Artifacts older than this are removed by a periodic sweep; 0 keeps them forever. */
+  artifactTtlMs: number;
+  /** How long a signed artifact link lasts when no other TTL is asked for. */
+  artifactLinkTtlMs: number;
+  /** Key of the signed artifact links; undefined: one kept in the artifact directory (mode 0600). */
+  linkSecret?: string;
   logLevel: string;
   policy: RunPolicy;
+  /** jobs/*.yml: build rules and schedules. */
+  jobsDir: string;
+  /** The schedules of jobs/*.yml, checked at start (file:line on a mistake). */
+  schedules: Schedule[];
+  /** Slack channel for failures of scheduled jobs and missed-run alerts, when a schedule names none. */
+  alertChannel?: string;
+  /** How often the missed-run check runs. */
+  scheduleCheckMs: number;
+  /** Where volume backups go and the defaults of the backup verbs. */
+  backups: { targets: BackupTarget[]; settings: BackupSettings };
   /** Who may run what (roles, hosts, name patterns); undefined: tokens are admins, Slack gets SLACK_DEFAULT_ROLE. */
   policyFile?: PolicyFile;
   /** Build rules of jobs/*.yml, validated at start even when the GitHub door is off. */
@@ -117,14 +151,16 @@ export interface Config {
   slackDefaultRole: Role;
   /** The GitHub door, when GITHUB_WEBHOOK_SECRET is set. */
   github?: { secrets: string[]; token?: string; apiUrl: string; rules: BuildRepo[] };
-  /** The Slack door, when SLACK_SIGNING_SECRET is set. */
+  /** The Slack door, when SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode) is set. */
   slack?: SlackConfig;
 }
 
 export interface SlackConfig {
-  /** Several secrets are accepted while one is rotated. */
+  /** Several secrets are accepted while one is rotated. Empty: no HTTP endpoint (Socket Mode only). */
   signingSecrets: string[];
   botToken?: string;
+  /** App-level token: Slack's events come over a Socket Mode WebSocket instead of POST /slack/events. */
+  appToken?: string;
   apiUrl: string;
   command: string;
   /** Channel IDs where the command may run; `*` for every channel. Empty: none (deny by default). */
@@ -185,21 +221,54 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issues.push(`  DOCKOPS_JOBS_DIR: ${(err as Error).message.replace(/\n/g, '\n  ')}`);
   }
   const ghSecrets = (e.GITHUB_WEBHOOK_SECRET ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-  if (e.SLACK_APP_TOKEN) issues.push('  SLACK_APP_TOKEN: Socket Mode is not supported yet; unset it and use the HTTP endpoint POST /slack/events (README, Slack)');
+  if (usesUsergroups(policyFile) && !e.SLACK_BOT_TOKEN) issues.push('  DOCKOPS_POLICY_FILE: grants name slack_usergroups, whose members are looked up with SLACK_BOT_TOKEN (scope usergroups:read): set it');
   const secrets = (e.SLACK_SIGNING_SECRET ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   if (e.SLACK_SIGNING_SECRET !== undefined && secrets.some((x) => x.length < 16)) issues.push('  SLACK_SIGNING_SECRET: looks too short; copy it from your Slack app\'s Basic Information page');
+  let backupTargets: BackupTarget[] = [];
+  try {
+    backupTargets = parseTargets(e.DOCKOPS_BACKUP_TARGETS);
+  } catch (err) {
+    issues.push(`  DOCKOPS_BACKUP_TARGETS: ${(err as Error).message}`);
+  }
+  let retention: Retention = {};
+  try {
+    retention = parseRetention(e.DOCKOPS_BACKUP_KEEP);
+  } catch (err) {
+    issues.push(`  DOCKOPS_BACKUP_KEEP: ${(err as Error).message}`);
+  }
+  let schedules: Schedule[] = [];
+  if (hosts.length) {
+    try {
+      schedules = loadSchedules(e.DOCKOPS_JOBS_DIR, hosts.map((h) => h.name), defaultHost);
+    } catch (err) {
+      issues.push(`  DOCKOPS_JOBS_DIR: ${(err as Error).message.replace(/\n/g, '\n  ')}`);
+    }
+  }
+  const artifactTtlMs = parseTtl(e.DOCKOPS_ARTIFACT_TTL);
+  if (artifactTtlMs === undefined) issues.push(`  DOCKOPS_ARTIFACT_TTL: "${e.DOCKOPS_ARTIFACT_TTL}" is not a duration (7d, 24h, 90m, or seconds; 0 keeps artifacts forever)`);
+  const artifactLinkTtlMs = parseTtl(e.DOCKOPS_ARTIFACT_LINK_TTL);
+  if (!artifactLinkTtlMs || artifactLinkTtlMs > MAX_LINK_TTL_MS) issues.push(`  DOCKOPS_ARTIFACT_LINK_TTL: "${e.DOCKOPS_ARTIFACT_LINK_TTL}" must be a duration from 1s to 30d (24h, 7d, 90m, or seconds)`);
   if (issues.length) throw new ConfigError(`invalid configuration (see .env.example):\n${issues.join('\n')}`);
   return {
     github: ghSecrets.length ? { secrets: ghSecrets, token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL.replace(/\/$/, ''), rules } : undefined,
     buildRules: rules,
+    jobsDir: e.DOCKOPS_JOBS_DIR,
+    schedules,
+    alertChannel: e.DOCKOPS_ALERT_CHANNEL,
+    scheduleCheckMs: e.DOCKOPS_SCHEDULE_CHECK_MS,
+    backups: {
+      targets: backupTargets,
+      settings: { compression: e.DOCKOPS_BACKUP_COMPRESS, level: e.DOCKOPS_BACKUP_LEVEL, retention, shrinkRatio: e.DOCKOPS_BACKUP_SHRINK_RATIO, restoreImage: e.DOCKOPS_RESTORE_IMAGE },
+    },
     buildConcurrency: e.DOCKOPS_BUILD_CONCURRENCY,
     redeployWaitMs: e.DOCKOPS_REDEPLOY_WAIT_MS,
     policyFile,
     slackDefaultRole: e.SLACK_DEFAULT_ROLE,
-    slack: secrets.length
+    slack: secrets.length || e.SLACK_APP_TOKEN
       ? {
           signingSecrets: secrets,
           botToken: e.SLACK_BOT_TOKEN,
+          appToken: e.SLACK_APP_TOKEN,
           apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
           command: e.SLACK_COMMAND,
           allowedChannels: e.SLACK_ALLOWED_CHANNELS.split(',').map((x) => x.trim()).filter(Boolean),
@@ -222,6 +291,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLockMs: e.DOCKOPS_JOB_LOCK_MS,
     artifactDir: e.DOCKOPS_ARTIFACT_DIR,
     artifactMaxBytes: e.DOCKOPS_ARTIFACT_MAX_BYTES,
+    artifactTtlMs: artifactTtlMs ?? 0,
+    artifactLinkTtlMs: artifactLinkTtlMs ?? 0,
+    linkSecret: e.DOCKOPS_LINK_SECRET,
     logLevel: e.LOG_LEVEL,
     policy: {
       allowPrivileged: e.DOCKOPS_ALLOW_PRIVILEGED === 'true',

@@ -32,26 +32,51 @@ async function serve(config: Config, withWorkers: string[]) {
     import('./doors/api/routes.js'),
   ]);
   const log = createLogger(config.logLevel);
-  const { ArtifactStore } = await import('./artifacts/store.js');
+  const [{ ArtifactStore }, { ArtifactLinks, loadLinkSecret }, { startArtifactSweeper }] = await Promise.all([import('./artifacts/store.js'), import('./artifacts/links.js'), import('./artifacts/sweep.js')]);
+  const { BackupTargets } = await import('./backup/target.js');
   const artifacts = new ArtifactStore(config.artifactDir, config.artifactMaxBytes);
   if (config.apiTokens.size === 0) {
     fatal('DOCKOPS_API_TOKENS is empty: the API would refuse every request. Set NAME:TOKEN (make a token with `openssl rand -hex 24`), or use `npm start`, which makes one.');
   }
+  let links: InstanceType<typeof ArtifactLinks>;
+  try {
+    links = new ArtifactLinks(await loadLinkSecret(config.linkSecret, config.artifactDir), config.publicUrl, config.artifactLinkTtlMs);
+  } catch (err) {
+    fatal(`cannot read or make the artifact link key: ${(err as Error).message}`);
+  }
+  const sweeper = startArtifactSweeper({ root: config.artifactDir, ttlMs: config.artifactTtlMs, log });
   const engines = dockerClients(config.hosts);
   const redis = redisConnection({ url: config.redisUrl, role: 'producer' });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
   const jobs = new JobQueues(redis, config.queuePrefix, config.hosts.map((h) => h.name), config.keepJobs);
   const app = createApp({ redis, engines, log });
-  const { Permissions } = await import('./policy/file.js');
-  const permissions = new Permissions(config.policyFile, config.slackDefaultRole);
-  app.use('/api', apiRouter({ jobs, redis, artifacts, permissions, tokens: config.apiTokens, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log }));
+  const { Permissions, usesUsergroups } = await import('./policy/file.js');
+  let usergroups: import('./policy/usergroups.js').UsergroupResolver | undefined;
+  if (config.slack?.botToken && usesUsergroups(config.policyFile)) {
+    const [{ WebClient }, { SlackUsergroups }] = await Promise.all([import('@slack/web-api'), import('./policy/usergroups.js')]);
+    // Looked up while Slack waits for its ack (3 s): no retries, a short timeout; a failure denies.
+    usergroups = new SlackUsergroups(new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, timeout: 2000, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }));
+  }
+  const permissions = new Permissions(config.policyFile, config.slackDefaultRole, usergroups);
+  app.use('/api', apiRouter({ jobs, redis, artifacts, links, permissions, tokens: config.apiTokens, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log }));
   let slackReporter: { close(): Promise<void> } | undefined;
+  let slackSocket: { close(): Promise<void> } | undefined;
   if (config.slack) {
-    const [{ mountSlack }, { startSlackReporter }] = await Promise.all([import('./doors/slack/app.js'), import('./report/slack.js')]);
-    mountSlack(app, { config: config.slack, jobs, redis, permissions, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log });
+    const [{ mountSlack, socketModeSlack }, { startSlackReporter }] = await Promise.all([import('./doors/slack/app.js'), import('./report/slack.js')]);
+    const slackDeps = { config: config.slack, jobs, redis, permissions, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log };
+    if (config.slack.signingSecrets.length) mountSlack(app, slackDeps);
+    if (config.slack.appToken) {
+      const socket = socketModeSlack(slackDeps, config.slack.appToken);
+      slackSocket = socket;
+      // Not awaited: the other doors come up while the WebSocket connects (it retries by itself).
+      socket
+        .start()
+        .then(() => log.info('slack socket mode connected'))
+        .catch((err: Error) => log.error({ err: err.message }, 'slack socket mode failed to start'));
+    }
     const { WebClient } = await import('@slack/web-api');
     const web = config.slack.botToken ? new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, logLevel: undefined }) : undefined;
-    slackReporter = await startSlackReporter({ jobs, redis, log, publicUrl: config.publicUrl, web, liveAfterMs: config.slack.liveAfterMs });
+    slackReporter = await startSlackReporter({ jobs, redis, log, publicUrl: config.publicUrl, web, liveAfterMs: config.slack.liveAfterMs, links });
   }
   let githubReporter: { close(): Promise<void> } | undefined;
   if (config.github) {
@@ -69,10 +94,23 @@ async function serve(config: Config, withWorkers: string[]) {
     const web = new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl });
     buildReporter = startSlackBuildReporter({ jobs, redis, log, publicUrl: config.publicUrl, web });
   }
+  const { Schedules } = await import('./schedules/service.js');
+  const { loadSchedules } = await import('./schedules/file.js');
+  const hostNames = config.hosts.map((h) => h.name);
+  const schedules = new Schedules(redis, config.queuePrefix, hostNames, () => loadSchedules(config.jobsDir, hostNames, config.defaultHost), log);
+  // Checked at start by loadConfig; applied to Redis once it answers.
+  void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied'));
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reading jobs/*.yml again');
+    void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not reloaded: the ones in force stay'));
+  });
+  const { startScheduleReporter } = await import('./report/schedule.js');
+  const slackWeb = config.slack?.botToken ? new (await import('@slack/web-api')).WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl }) : undefined;
+  const scheduleReporter = startScheduleReporter({ jobs, redis, schedules, log, publicUrl: config.publicUrl, web: slackWeb, alertChannel: config.alertChannel, checkMs: config.scheduleCheckMs });
   const workers = withWorkers.map((host) => {
     const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
     connection.on('error', () => undefined);
-    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, ...buildOptions(config) });
+    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, ...buildOptions(config) });
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.bind, () => resolve(s));
@@ -84,11 +122,15 @@ async function serve(config: Config, withWorkers: string[]) {
   // Tests and scripts read the port from this line when DOCKOPS_PORT=0.
   if (process.env.DOCKOPS_ANNOUNCE === '1') process.stderr.write(`dockops listening on http://${config.bind}:${port}\n`);
   onShutdown(log, async () => {
+    sweeper.stop();
     server.close();
+    await slackSocket?.close().catch(() => undefined);
     await Promise.all(workers.map((w) => w.close(config.shutdownGraceMs)));
     await slackReporter?.close();
     await githubReporter?.close();
     await buildReporter?.close();
+    await scheduleReporter.close();
+    await schedules.close();
     await jobs.close();
     redis.disconnect();
   });
@@ -102,15 +144,24 @@ async function worker(config: Config, host: string) {
     import('./jobs/worker.js'),
   ]);
   const log = createLogger(config.logLevel);
-  const { ArtifactStore } = await import('./artifacts/store.js');
+  const [{ ArtifactStore }, { startArtifactSweeper }] = await Promise.all([import('./artifacts/store.js'), import('./artifacts/sweep.js')]);
+  const { BackupTargets } = await import('./backup/target.js');
   const artifacts = new ArtifactStore(config.artifactDir, config.artifactMaxBytes);
   if (!config.hosts.some((h) => h.name === host)) fatal(`--host ${host}: not one of DOCKOPS_DOCKER_HOSTS (${config.hosts.map((h) => h.name).join(', ')})`);
   const docker = dockerClients(config.hosts).get(host)!;
   const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
-  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, ...buildOptions(config) });
+  const { Schedules } = await import('./schedules/service.js');
+  const { loadSchedules } = await import('./schedules/file.js');
+  const hostNames = config.hosts.map((h) => h.name);
+  const schedules = new Schedules(connection, config.queuePrefix, hostNames, () => loadSchedules(config.jobsDir, hostNames, config.defaultHost), log);
+  void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied'));
+  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, ...buildOptions(config) });
+  // Workers sweep too: a deployment of `serve` elsewhere and workers here still expires files.
+  const sweeper = startArtifactSweeper({ root: config.artifactDir, ttlMs: config.artifactTtlMs, log });
   log.info({ host }, 'dockops worker started');
   onShutdown(log, async () => {
+    sweeper.stop();
     await w.close(config.shutdownGraceMs);
     connection.disconnect();
   });

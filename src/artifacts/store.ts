@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -84,6 +84,20 @@ export class ArtifactStore {
       return Artifact.parse(JSON.parse(await readFile(path.join(this.dir(id), 'meta.json'), 'utf8')));
     } catch {
       return undefined;
+    }
+  }
+
+  /** The first `n` bytes of a complete artifact (fewer when it is shorter), to tell what it holds. */
+  async head(id: string, n: number): Promise<Buffer> {
+    const a = await this.stat(id);
+    if (!a) throw new UsageError(`no artifact ${id} (upload it first, or it has expired)`, 1);
+    const fh = await open(path.join(this.dir(id), a.name), 'r');
+    try {
+      const buf = Buffer.alloc(n);
+      const { bytesRead } = await fh.read(buf, 0, n, 0);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
     }
   }
 

@@ -25,6 +25,8 @@ export interface Command<S extends { kind: string } = { kind: string }> {
   interspersed?: boolean;
   /** Deletes or stops things: doors ask for confirmation where they can. */
   destructive?: boolean;
+  /** The answer is for the asker only: Slack shows it ephemerally, never in the channel or a thread. */
+  private?: boolean;
   /** The JobSpec schema of this verb: a zod object with a literal `kind`. */
   spec: z.ZodType<S>;
   toSpec(parsed: Parsed, env: SpecEnv): S;

@@ -61,6 +61,15 @@ import { containerCommit, ContainerCommitSpec } from './container/commit.js';
 import { systemDf, SystemDfSpec } from './system/df.js';
 import { systemEvents, SystemEventsSpec } from './system/events.js';
 import { login, LoginSpec, logout, LogoutSpec } from './registry/login.js';
+import { volumeBackup, VolumeBackupSpec } from './volume/backup.js';
+import { volumeRestore, VolumeRestoreSpec } from './volume/restore.js';
+import { backupLs, BackupLsSpec } from './backup/ls.js';
+import { backupInspect, BackupInspectSpec } from './backup/inspect.js';
+import { backupVerify, BackupVerifySpec } from './backup/verify.js';
+import { backupRm, BackupRmSpec } from './backup/rm.js';
+import { backupPrune, BackupPruneSpec } from './backup/prune.js';
+import { scheduleLs, ScheduleLsSpec, scheduleRun, ScheduleRunSpec, schedulePause, SchedulePauseSpec, scheduleResume, ScheduleResumeSpec, scheduleReload, ScheduleReloadSpec } from './schedule/schedule.js';
+import { audit, AuditSpec } from './dockops/audit.js';
 import { buildsPreview, BuildsPreviewSpec } from './builds/preview.js';
 import { buildsLs, BuildsLsSpec } from './builds/ls.js';
 import { buildsLogs, BuildsLogsSpec } from './builds/logs.js';
@@ -124,6 +133,19 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   systemEvents,
   login,
   logout,
+  volumeBackup,
+  volumeRestore,
+  backupLs,
+  backupInspect,
+  backupVerify,
+  backupRm,
+  backupPrune,
+  scheduleLs,
+  scheduleRun,
+  schedulePause,
+  scheduleResume,
+  scheduleReload,
+  audit,
   buildsPreview,
   buildsLs,
   buildsLogs,
@@ -188,6 +210,19 @@ export const JobSpec = z.discriminatedUnion('kind', [
   SystemEventsSpec,
   LoginSpec,
   LogoutSpec,
+  VolumeBackupSpec,
+  VolumeRestoreSpec,
+  BackupLsSpec,
+  BackupInspectSpec,
+  BackupVerifySpec,
+  BackupRmSpec,
+  BackupPruneSpec,
+  ScheduleLsSpec,
+  ScheduleRunSpec,
+  SchedulePauseSpec,
+  ScheduleResumeSpec,
+  ScheduleReloadSpec,
+  AuditSpec,
   BuildsPreviewSpec,
   BuildsLsSpec,
   BuildsLogsSpec,
@@ -213,7 +248,13 @@ export type ParseOutcome =
   | { type: 'spec'; spec: JobSpec; command: Command<any>; path: string; host?: string } // eslint-disable-line @typescript-eslint/no-explicit-any
   | { type: 'help'; text: string };
 
-const MANAGEMENT = ['container', 'image', 'system', 'volume', 'network', 'builds'];
+const MANAGEMENT = ['container', 'image', 'system', 'volume', 'network', 'backup', 'schedule', 'builds'];
+
+/** `docker volume` / `docker volume --help`: the group's commands, as cobra lists them. */
+export function groupHelp(group: string): string {
+  const rows = COMMANDS.filter((c) => c.path[0] === group && c.path.length > 1).map((c) => `  ${c.path.slice(1).join(' ').padEnd(12)} ${c.summary}`);
+  return `\nUsage:  docker ${group} COMMAND\n\nManage ${group === 'backup' ? 'volume backups' : group.endsWith('s') ? group : `${group}s`}\n\nCommands:\n${rows.join('\n')}\n\nRun 'docker ${group} COMMAND --help' for more information on a command.\n`;
+}
 
 /** Top-level help: the verbs dockops runs, as `docker --help` lists them. */
 export function topHelp(): string {
@@ -267,6 +308,7 @@ export function parseCommand(input: string | string[], env: SpecEnv = { now: Dat
     }
   }
   if (!cmd) {
+    if (MANAGEMENT.includes(words[0]) && (words.length === 1 || words[1] === '--help' || words[1] === '-h')) return { type: 'help', text: groupHelp(words[0]) };
     if (MANAGEMENT.includes(words[0]) && words.length > 1 && !words[1].startsWith('-')) {
       throw new UsageError(`docker: '${words[0]} ${words[1]}' is not a docker command.\nSee 'docker ${words[0]} --help'`, 1, 'unknown_command');
     }

@@ -27,6 +27,46 @@ export interface Parsed {
   args: string[];
 }
 
+// Go's underscoreOK: an underscore only between digits, or between a base prefix and a digit.
+function underscoreOk(s: string): boolean {
+  let saw = '^';
+  let i = 0;
+  const hex = /^0[xX]/.test(s);
+  if (/^0[xXbBoO]/.test(s)) {
+    i = 2;
+    saw = '0';
+  }
+  for (; i < s.length; i++) {
+    if (/[0-9]/.test(s[i]) || (hex && /[a-fA-F]/.test(s[i]))) saw = '0';
+    else if (s[i] === '_') {
+      if (saw !== '0') return false;
+      saw = '_';
+    } else {
+      if (saw === '_') return false;
+      saw = '!';
+    }
+  }
+  return saw !== '_';
+}
+
+/**
+ * Go's strconv.ParseInt/ParseUint with base 0, as pflag reads int and uint flags: `42`, `-7`,
+ * `0x1f`, `0o17`, `017` (octal), `0b101`, `1_000`. Returns the number, or Go's error words.
+ */
+export function goParseInt(raw: string, opts: { signed: boolean; bits: number }): number | 'invalid syntax' | 'value out of range' {
+  const m = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(raw);
+  if (!m || (m[1] && !opts.signed)) return 'invalid syntax';
+  if (!underscoreOk(m[2])) return 'invalid syntax';
+  const digits = m[2].replace(/_/g, '');
+  if (/^0[xXbBoO]$/.test(digits)) return 'invalid syntax';
+  const big = /^0[0-7]+$/.test(digits) ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
+  const value = m[1] === '-' ? -big : big;
+  const max = opts.signed ? 2n ** BigInt(opts.bits - 1) - 1n : 2n ** BigInt(opts.bits) - 1n;
+  const min = opts.signed ? -(2n ** BigInt(opts.bits - 1)) : 0n;
+  if (value > max || value < min) return 'value out of range';
+  return Number(value);
+}
+
 /** What a usage error says after its first line: docker's pointer to help. */
 export function seeHelp(commandPath: string): string {
   return `See 'docker ${commandPath} --help'.`;
@@ -65,8 +105,9 @@ export function parseFlags(
         break;
       }
       case 'int': {
-        if (!/^[+-]?\d+$/.test(raw)) fail(`invalid argument "${raw}" for "${shown}" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`);
-        flags[d.name] = Number.parseInt(raw, 10);
+        const n = goParseInt(raw, { signed: true, bits: 64 });
+        if (typeof n === 'string') fail(`invalid argument "${raw}" for "${shown}" flag: strconv.ParseInt: parsing "${raw}": ${n}`);
+        flags[d.name] = n as number;
         break;
       }
       case 'list':

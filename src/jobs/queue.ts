@@ -29,6 +29,8 @@ export function jobId(host: string, key: string): string {
 }
 
 export function hostOfJobId(id: string): string | undefined {
+  // A schedule's jobs are named by BullMQ: `repeat:<host>.schedule-<name>:<millis>`.
+  if (id.startsWith('repeat:')) id = id.slice('repeat:'.length);
   const dot = id.indexOf('.');
   return dot > 0 ? id.slice(0, dot) : undefined;
 }

@@ -4,6 +4,9 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { ArtifactStore } from '../artifacts/store.js';
 import { Artifact } from '../artifacts/store.js';
+import type { BackupTargets } from '../backup/target.js';
+import type { Schedules } from '../schedules/service.js';
+import type { AuditRow } from '../ops/audit.js';
 import type { BuildRepo } from '../builds/rules.js';
 import type { JobQueues } from './queue.js';
 
@@ -59,6 +62,10 @@ export interface RunContext {
   jobId: string;
   /** 1 the first time; more when a worker died with the job and another took it up. */
   attempt: number;
+  /** The progress an earlier attempt left (a worker died with the job), for clean-up; undefined on the first. */
+  previousProgress?: unknown;
+  /** When the job was asked for (ms since the epoch): the same on every attempt. */
+  enqueuedAt: number;
   host: string;
   docker: Docker;
   log: Logger;
@@ -71,8 +78,14 @@ export interface RunContext {
   now(): number;
   /** Files in and out of jobs. */
   artifacts: ArtifactStore;
+  /** Where volume backups go (DOCKOPS_BACKUP_TARGETS). */
+  backups: BackupTargets;
+  /** The schedules of jobs/*.yml, where this worker was given them. */
+  schedules?: Schedules;
   /** Drops the output logged so far (a resumed job replays it from the start). */
   restartOutput(): Promise<void>;
+  /** The audit trail, newest first, `count` entries before a stream id (the `audit` verb). */
+  readAudit(count: number, before?: string): Promise<AuditRow[]>;
   /** The worker's Redis connection and key prefix: coordination between workers (build locks). */
   redis: Redis;
   prefix: string;

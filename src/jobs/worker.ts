@@ -6,8 +6,10 @@ import { commandForKind } from '../commands/index.js';
 import { DockopsError, UnavailableError } from '../errors.js';
 import { JobData, JobQueues, cancelChannel, parseCancelMessage, queueName } from './queue.js';
 import type { BuildSettings, JobResult, LogEntry, RunContext } from './types.js';
-import { originWho, recordAudit } from '../ops/audit.js';
+import { originWho, readAudit, recordAudit } from '../ops/audit.js';
 import type { ArtifactStore } from '../artifacts/store.js';
+import type { BackupTargets } from '../backup/target.js';
+import { recordScheduleOutcome, type Schedules } from '../schedules/service.js';
 
 export interface WorkerOptions {
   host: string;
@@ -19,6 +21,8 @@ export interface WorkerOptions {
   /** Cap on the stdout/stderr kept in a result; the job log keeps more. */
   resultMaxBytes: number;
   artifacts: ArtifactStore;
+  backups: BackupTargets;
+  schedules?: Schedules;
   /** Lock duration; a dead worker's job is taken up again after it (default 30 s). */
   lockMs?: number;
   now?: () => number;
@@ -120,6 +124,8 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
   const ctx: RunContext = {
     jobId: job.id as string,
     attempt: job.attemptsStarted,
+    enqueuedAt: job.timestamp,
+    previousProgress: job.attemptsStarted > 1 ? job.progress : undefined,
     host: opts.host,
     docker: opts.docker,
     log,
@@ -130,11 +136,14 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
     },
     now: opts.now ?? Date.now,
     artifacts: opts.artifacts,
+    backups: opts.backups,
+    schedules: opts.schedules,
     restartOutput: async () => {
       await out.flush();
       out.reset();
       await job.clearLogs();
     },
+    readAudit: (count, before) => readAudit(opts.connection, opts.prefix, count, before),
     redis: opts.connection,
     prefix: opts.prefix,
     jobs: opts.jobs ?? new JobQueues(opts.connection, opts.prefix, opts.hosts ?? [opts.host]),
@@ -205,6 +214,11 @@ export function startWorker(opts: WorkerOptions) {
   const audit = (job: Job | undefined, outcome: 'completed' | 'failed', exitCode?: number, reason?: string) => {
     const d = JobData.safeParse(job?.data);
     if (!job || !d.success) return;
+    if (d.data.origin.door === 'schedule') {
+      void recordScheduleOutcome(opts.connection, opts.prefix, d.data.origin.name, job.finishedOn ?? Date.now(), job.id as string, exitCode).catch((err) =>
+        opts.log.warn({ err: (err as Error).message }, 'schedule outcome not recorded'),
+      );
+    }
     void recordAudit(opts.connection, opts.prefix, opts.log, {
       ...originWho(d.data.origin),
       command: d.data.command,

@@ -9,6 +9,7 @@ const VIEWER = new Set([
   'image.ls', 'image.inspect', 'image.history', 'image.search', 'search',
   'container.ls', 'container.logs', 'container.inspect', 'container.top', 'container.port', 'container.diff', 'container.wait', 'container.stats',
   'volume.ls', 'volume.inspect', 'network.ls', 'network.inspect',
+  'backup.ls', 'backup.inspect', 'schedule.ls',
   'builds.preview', 'builds.ls', 'builds.logs',
 ]);
 
@@ -18,6 +19,7 @@ const OPERATOR = new Set([
   'container.run', 'container.create', 'container.exec', 'container.cp', 'container.export', 'container.rename', 'container.update', 'container.commit',
   'image.pull', 'image.push', 'image.build', 'image.tag', 'image.save', 'image.load', 'image.import',
   'volume.create', 'network.create', 'network.connect', 'network.disconnect',
+  'volume.backup', 'backup.verify', 'schedule.run',
   // A build a push started, retried or cancelled from its Slack message.
   'autobuild',
 ]);
@@ -38,7 +40,7 @@ export function specTargets(spec: JobSpec): { images: string[]; containers: stri
   const s = spec as Record<string, unknown>;
   const list = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   const images = [...list(s.image), ...list(s.images), ...(spec.kind === 'image.tag' ? [...list(s.source), ...list(s.target)] : []), ...(spec.kind.startsWith('image.') ? list(s.repository) : [])];
-  const containers = [...list(s.container), ...list(s.containers), ...(spec.kind === 'container.run' || spec.kind === 'container.create' ? list(s.name) : [])];
+  const containers = [...list(s.container), ...list(s.containers), ...list(s.volumesFrom), ...(spec.kind === 'container.run' || spec.kind === 'container.create' ? list(s.name) : [])];
   const copy = s.copy as { container?: string } | undefined;
   if (copy?.container) containers.push(copy.container);
   return { images, containers };

@@ -2,7 +2,10 @@
  * Values and functions of docker's --format templates: Go's fmt `%v` printing of values, the
  * functions the docker CLI registers (templates.basicFunctions) and the text/template builtins.
  */
+import { GoDuration, GoFileMode, GoMap, GoPtr, GoValue, JsonNumber, formatValue } from './go-value.js';
 import { formatFloatG } from './units.js';
+
+export { formatValue } from './go-value.js';
 
 type ParamType = 'string' | 'int' | 'list' | 'any';
 
@@ -30,9 +33,22 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * Marks an object as standing for a Go value of a named type: `name` shows in error messages
+ * ("can't evaluate field X in type *formatter.imageContext"); `row: true` makes `json` marshal
+ * it as docker's row contexts do (keys sorted, <>& escaped) wherever it sits, for data that
+ * holds rows, such as `system df -v`'s sections.
+ */
+export const GO_TYPE: unique symbol = Symbol('goType');
+type GoTyped = { [GO_TYPE]?: { name: string; row?: boolean } };
+const goTypeOf = (v: unknown) => (typeof v === 'object' && v !== null ? (v as GoTyped)[GO_TYPE] : undefined);
+
 /** The Go type name docker would show for a value, for error messages ("can't evaluate field X in type string"). */
 export function goTypeName(v: unknown): string {
   if (v === undefined || v === null) return '<nil>';
+  if (v instanceof GoValue || v instanceof GoMap) return v.goType;
+  const typed = goTypeOf(v);
+  if (typed) return typed.name;
   if (typeof v === 'string') return 'string';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
   if (typeof v === 'bigint') return 'int64';
@@ -44,43 +60,12 @@ export function goTypeName(v: unknown): string {
   return (v as object).constructor?.name ?? 'interface {}';
 }
 
-// Go's time.Time.String() for UTC: "2006-01-02 15:04:05.999999999 +0000 UTC".
-function goTime(d: Date): string {
-  const iso = d.toISOString();
-  const frac = iso.slice(20, 23).replace(/0+$/, '');
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac ? `.${frac}` : ''} +0000 UTC`;
-}
-
-/**
- * Go's fmt `%v`: strings as is, numbers as Go prints int/float64, `[a b c]` for slices,
- * `map[k:v]` with sorted keys for maps (and plain objects), `<nil>` for nil. An object with
- * its own toString counts as a fmt.Stringer.
- */
-export function formatValue(v: unknown): string {
-  if (v === undefined || v === null) return '<nil>';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') {
-    // A JS number cannot say whether Go had an int; integral values print like Go ints.
-    return Number.isInteger(v) ? BigInt(v).toString() : formatFloatG(v, -1);
-  }
-  if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
-  if (typeof v === 'function') return '<func>';
-  if (Array.isArray(v) || v instanceof Set) return `[${Array.from(v, formatValue).join(' ')}]`;
-  if (v instanceof Date) return goTime(v);
-  const entries = v instanceof Map ? [...v.entries()] : isPlainObject(v) ? Object.entries(v) : undefined;
-  if (entries) {
-    // fmt sorts map keys so output is deterministic.
-    const parts = entries
-      .map(([k, val]) => [formatValue(k), formatValue(val)])
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `map[${parts.map(([k, val]) => `${k}:${val}`).join(' ')}]`;
-  }
-  return String(v);
-}
-
 /** Go template truth: false, 0, nil, and empty strings/slices/maps are false. */
 export function isTrue(v: unknown): boolean {
   if (v === undefined || v === null) return false;
+  if (v instanceof GoPtr) return v.elem !== null;
+  if (v instanceof GoDuration) return v.ns !== 0;
+  if (v instanceof GoFileMode) return v.mode !== 0;
   if (typeof v === 'boolean') return v;
   if (typeof v === 'number') return v !== 0;
   if (typeof v === 'bigint') return v !== 0n;
@@ -100,6 +85,8 @@ export function isTrue(v: unknown): boolean {
  * and <, >, & are escaped as \u003c \u003e \u0026 (as in `"Digest":"\u003cnone\u003e"`).
  */
 export function goJson(v: unknown, rowContext = false): string {
+  if (goTypeOf(v)?.row) rowContext = true;
+  else if (goTypeOf(v) || (Array.isArray(v) && v.some((x) => goTypeOf(x)?.row))) return goJsonHolder(v);
   let s: string | undefined;
   let value = v === undefined ? null : v;
   if (rowContext && isPlainObject(value)) {
@@ -118,6 +105,17 @@ export function goJson(v: unknown, rowContext = false): string {
   if (rowContext) Object.assign(map, { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' });
   // Walk escapes as units so a literal backslash before "b" is not mistaken for "\b".
   return s.replace(/\\u[0-9a-fA-F]{4}|\\.|[<>&\u2028\u2029]/g, (m) => map[m] ?? m);
+}
+
+/** A struct or slice that holds row contexts: its own keys in order, each row marshalled as a row. */
+function goJsonHolder(v: unknown): string {
+  if (goTypeOf(v)?.row) return goJson(v, true);
+  if (Array.isArray(v)) return `[${v.map(goJsonHolder).join(',')}]`;
+  if (typeof v === 'object' && v !== null && !(v instanceof Map) && !(v instanceof Set) && !(v instanceof Date)) {
+    const fields = Object.entries(v).filter(([, x]) => x !== undefined && typeof x !== 'function');
+    return `{${fields.map(([k, x]) => `${goJson(k)}:${goJsonHolder(x)}`).join(',')}}`;
+  }
+  return goJson(v);
 }
 
 // strconv.Quote, close enough: JSON's escaping with Go's spellings for control characters.
@@ -216,6 +214,12 @@ function title(s: string): string {
 }
 
 function compare(a: unknown, b: unknown, op: string): boolean {
+  // A time.Duration is an int64 to Go's comparisons.
+  if (a instanceof GoDuration) a = a.ns;
+  if (b instanceof GoDuration) b = b.ns;
+  // A json.Number is a string to Go.
+  if (a instanceof JsonNumber) a = a.text;
+  if (b instanceof JsonNumber) b = b.text;
   const kind = (v: unknown) => (typeof v === 'number' || typeof v === 'bigint' ? 'number' : typeof v);
   if (op !== 'eq' && !['number', 'string'].includes(kind(a))) throw new Error('invalid type for comparison');
   if (a === undefined || a === null || b === undefined || b === null) {
@@ -229,16 +233,28 @@ function compare(a: unknown, b: unknown, op: string): boolean {
   return op === 'eq' ? x === y : op === 'lt' ? x < y : op === 'le' ? x <= y : op === 'gt' ? x > y : x >= y;
 }
 
+/** Pointers followed, as Go's indirect does; a nil one is reported by the caller. */
+function deref(v: unknown): unknown {
+  while (v instanceof GoPtr && v.elem !== null) v = v.elem;
+  return v;
+}
+
 function index(item: unknown, ...keys: unknown[]): unknown {
   let v = item;
   for (const k of keys) {
     if (v === undefined || v === null) throw new Error('index of untyped nil');
+    v = deref(v);
+    if (v instanceof GoPtr) throw new Error('index of nil pointer');
     if (Array.isArray(v) || typeof v === 'string') {
       const seq = typeof v === 'string' ? Buffer.from(v) : v;
       if (typeof k !== 'number' || !Number.isInteger(k)) throw new Error(`cannot index slice/array with type ${goTypeName(k)}`);
-      if (k < 0 || k >= seq.length) throw new Error(`index out of range: ${k}`);
+      // Go 1.19 (docker 20.10's) checks the index against len inclusively, so index == len
+      // reaches reflect and panics with its own words.
+      if (k < 0 || k > seq.length) throw new Error(`index out of range: ${k}`);
+      if (k === seq.length) throw new Error(`reflect: ${typeof v === 'string' ? 'string' : 'slice'} index out of range`);
       v = seq[k];
-    } else if (v instanceof Map) v = v.get(k);
+    } else if (v instanceof GoMap) v = v.has(String(k)) ? v.get(String(k)) : v.zero;
+    else if (v instanceof Map) v = v.get(k);
     else if (isPlainObject(v)) v = v[String(k)];
     else throw new Error(`can't index item of type ${goTypeName(v)}`);
   }
@@ -246,6 +262,9 @@ function index(item: unknown, ...keys: unknown[]): unknown {
 }
 
 function len(v: unknown): number {
+  v = deref(v);
+  if (v instanceof GoPtr) throw new Error('len of nil pointer');
+  if (v instanceof JsonNumber) return v.text.length;
   if (typeof v === 'string') return Buffer.byteLength(v); // Go's len counts bytes
   if (Array.isArray(v)) return v.length;
   if (v instanceof Map || v instanceof Set) return v.size;

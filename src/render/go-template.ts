@@ -6,6 +6,7 @@
  */
 import { argString, lineOf, parseTemplate, pipeString, type Arg, type Command, type ControlNode, type Pipe, type TemplateNode } from './go-template-parse.js';
 import { FUNCS, FuncArgError, HEADER_FUNCS, callFunc, formatValue, goJson, goTypeName, isTrue, type FuncDef } from './go-template-funcs.js';
+import { GoMap, GoPtr, GoValue, printValue } from './go-value.js';
 
 export { TemplateParseError } from './go-template-parse.js';
 
@@ -31,6 +32,11 @@ export interface CompileOptions {
    * for `docker inspect`-style data, where `{{json .}}` keeps key order and does not escape.
    */
   rowContext?: boolean;
+  /**
+   * Go's `missingkey=error`, which docker sets when it falls back to running an inspect
+   * template over the raw JSON: a missing map key is an error ("map has no entry for key").
+   */
+  missingKeyError?: boolean;
 }
 
 // Marks "no piped-in value", which differs from a piped-in undefined.
@@ -46,10 +52,11 @@ const CONTINUE = Symbol('continue');
 export function compileTemplate(src: string, opts: CompileOptions = {}): (data: unknown) => string {
   const funcs: Record<string, FuncDef> = opts.header ? { ...FUNCS, ...HEADER_FUNCS } : { ...FUNCS };
   const tree = parseTemplate(src, (name) => Object.hasOwn(funcs, name));
-  if (opts.header || opts.rowContext === false) return (data) => execute(src, tree, funcs, data);
+  const missingKeyError = opts.missingKeyError ?? false;
+  if (opts.header || opts.rowContext === false) return (data) => execute(src, tree, funcs, data, missingKeyError);
   return (data) => {
     const json: FuncDef = { params: ['any'], fn: (v: unknown) => goJson(v, v === data && data !== null && typeof data === 'object') };
-    return execute(src, tree, { ...funcs, json }, data);
+    return execute(src, tree, { ...funcs, json }, data, missingKeyError);
   };
 }
 
@@ -81,7 +88,7 @@ function hasField(obj: object, name: string): boolean {
   return false;
 }
 
-function execute(src: string, tree: TemplateNode[], funcs: Record<string, FuncDef>, data: unknown): string {
+function execute(src: string, tree: TemplateNode[], funcs: Record<string, FuncDef>, data: unknown, missingKeyError: boolean): string {
   let out = '';
   const vars: { name: string; value: unknown }[] = [{ name: '$', value: data }];
   let atPos = -1;
@@ -96,8 +103,8 @@ function execute(src: string, tree: TemplateNode[], funcs: Record<string, FuncDe
     if (atPos < 0) throw new TemplateExecError(`template: : ${msg}`);
     const lineStart = src.lastIndexOf('\n', atPos - 1) + 1;
     const col = Buffer.byteLength(src.slice(lineStart, atPos));
-    const ctx = atStr.length > 20 ? `${atStr.slice(0, 20)}...` : atStr;
-    throw new TemplateExecError(`template: :${lineOf(src, atPos)}:${col}: executing "" at <${ctx}>: ${msg}`);
+    // Go prints the whole node (docker 20.10's go1.19 and 28.2's go1.24 alike: no "..." cut).
+    throw new TemplateExecError(`template: :${lineOf(src, atPos)}:${col}: executing "" at <${atStr}>: ${msg}`);
   };
 
   function walk(dot: unknown, list: TemplateNode[]): void {
@@ -113,8 +120,7 @@ function execute(src: string, tree: TemplateNode[], funcs: Record<string, FuncDe
               at(node.pos, pipeString(node.pipe));
               errorf(`can't print ${pipeString(node.pipe)} of type func()`);
             }
-            // A missing/nil value prints as Go prints an invalid reflect.Value.
-            out += v === undefined || v === null ? '<no value>' : formatValue(v);
+            out += printValue(v);
           }
           break;
         }
@@ -140,7 +146,8 @@ function execute(src: string, tree: TemplateNode[], funcs: Record<string, FuncDe
 
   function walkRange(dot: unknown, node: ControlNode): void {
     const mark = vars.length;
-    const v = evalPipeline(dot, node.pipe);
+    let v = evalPipeline(dot, node.pipe);
+    while (v instanceof GoPtr && v.elem !== null) v = v.elem;
     const inner = vars.length;
     let items: [unknown, unknown][];
     if (v === undefined || v === null) items = [];
@@ -272,9 +279,35 @@ function execute(src: string, tree: TemplateNode[], funcs: Record<string, FuncDe
   }
 
   // Like Go's evalField this does not move the error position: callers already set it.
+  function callMethod(dot: unknown, name: string, node: Arg, args: Arg[], final: Final, receiver: unknown, fn: (...a: unknown[]) => unknown): unknown {
+    const argv = args.slice(1).map((a) => evalArg(dot, a));
+    if (final !== NO_FINAL) argv.push(final);
+    try {
+      return fn.apply(receiver, argv);
+    } catch (err) {
+      atArg(node);
+      return errorf(`error calling ${name}: ${(err as Error).message}`);
+    }
+  }
+
+  // Like Go's evalField this does not move the error position: callers already set it.
   function evalField(dot: unknown, name: string, node: Arg, args: Arg[], final: Final, receiver: unknown): unknown {
-    if (receiver === undefined || receiver === null) return errorf(`nil pointer evaluating interface {}.${name}`);
     const hasArgs = args.length > 1 || final !== NO_FINAL;
+    // An invalid value (a missing map entry) has no fields: Go gives the invalid value again.
+    if (receiver === undefined) return missingKeyError ? errorf(`nil data; no entry for key "${name}"`) : undefined;
+    if (receiver === null) return errorf(`nil pointer evaluating interface {}.${name}`);
+    if (receiver instanceof GoValue) {
+      const r = receiver.lookup(name);
+      if (!r.found) return errorf(r.error ?? `can't evaluate field ${name} in type ${goTypeName(receiver)}`);
+      if ('method' in r) return callMethod(dot, name, node, args, final, receiver, r.method);
+      if (hasArgs) return errorf(`${name} has arguments but cannot be invoked as function`);
+      return r.value;
+    }
+    if (receiver instanceof GoMap) {
+      // A Go map with string keys: a missing key is the invalid value, printed "<no value>".
+      if (hasArgs) return errorf(`${name} is not a method but has arguments`);
+      return receiver.get(name);
+    }
     let found = false;
     let value: unknown;
     if (receiver instanceof Map) {
@@ -284,18 +317,13 @@ function execute(src: string, tree: TemplateNode[], funcs: Record<string, FuncDe
       found = true;
       value = (receiver as Record<string, unknown>)[name];
     }
-    if (!found) return errorf(`can't evaluate field ${name} in type ${goTypeName(receiver)}`);
-    if (typeof value === 'function') {
-      // A function-valued member is a Go method: call it with the command's arguments.
-      const argv = args.slice(1).map((a) => evalArg(dot, a));
-      if (final !== NO_FINAL) argv.push(final);
-      try {
-        return (value as (...a: unknown[]) => unknown).apply(receiver, argv);
-      } catch (err) {
-        atArg(node);
-        return errorf(`error calling ${name}: ${(err as Error).message}`);
-      }
+    if (!found) {
+      const plain = typeof receiver === 'object' && Object.getPrototypeOf(receiver) === Object.prototype;
+      if (missingKeyError && plain) return errorf(`map has no entry for key "${name}"`);
+      return errorf(`can't evaluate field ${name} in type ${goTypeName(receiver)}`);
     }
+    // A function-valued member is a Go method: call it with the command's arguments.
+    if (typeof value === 'function') return callMethod(dot, name, node, args, final, receiver, value as (...a: unknown[]) => unknown);
     if (hasArgs) return errorf(`${name} has arguments but cannot be invoked as function`);
     return value;
   }

@@ -40,3 +40,16 @@ export function toEngineTimestamp(value: string, nowMs: number): string | undefi
   if (Number.isNaN(ms)) return undefined;
   return (ms / 1000).toFixed(9);
 }
+
+/**
+ * A time to live as people write it in configuration and requests: a Go duration ("24h",
+ * "90m"), days ("7d"), or plain seconds ("3600"). Milliseconds, or undefined when unreadable.
+ */
+export function parseTtl(s: string): number | undefined {
+  const t = s.trim();
+  if (/^\d+$/.test(t)) return Number(t) * 1000;
+  const days = /^(\d+(?:\.\d+)?)d$/.exec(t);
+  if (days) return Number(days[1]) * 86_400_000;
+  const d = parseGoDuration(t);
+  return d !== undefined && d >= 0 ? d : undefined;
+}

@@ -16,15 +16,19 @@ export interface JobEventHandlers {
 /**
  * Listens to the job events of every host's queue, each on a connection of its own (QueueEvents
  * blocks on it). Readiness is not awaited: with Redis away at start-up the doors still come up.
+ * Events are read from a second before start-up on, not from "now when connected": a door can
+ * take a job before its listener is ready, and that job's events must not be missed (the
+ * handlers claim each job in Redis, so an event seen twice does nothing twice).
  */
 export function listenToJobEvents(jobs: JobQueues, redis: Redis, on: JobEventHandlers) {
   const listeners: QueueEvents[] = [];
   const conns: Redis[] = [];
+  const since = `${Date.now() - 1000}-0`;
   for (const host of jobs.hosts) {
     const conn = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
     conn.on('error', () => undefined);
     conns.push(conn);
-    const ev = new QueueEvents(queueName(host), { connection: conn, prefix: jobs.prefix });
+    const ev = new QueueEvents(queueName(host), { connection: conn, prefix: jobs.prefix, lastEventId: since });
     ev.on('error', () => undefined);
     if (on.finished) {
       const finished = on.finished;

@@ -3,8 +3,11 @@ import type { Logger } from 'pino';
 import { jobView, type JobData, type JobQueues } from '../jobs/queue.js';
 import { listenToJobEvents } from './listen.js';
 import { WebClient } from '@slack/web-api';
-import { jobMessage, progressMessage } from '../render/slack.js';
+import { jobMessage, progressMessage, stripAnsi, type JobMessageOptions, type SlackJobView } from '../render/slack.js';
+import { commandForKind } from '../commands/index.js';
+import type { JobResult, LogEntry } from '../jobs/types.js';
 import { cancelButton, retryButton } from '../doors/slack/buttons.js';
+import type { ArtifactLinks } from '../artifacts/links.js';
 
 export interface SlackReporterDeps {
   jobs: JobQueues;
@@ -14,6 +17,8 @@ export interface SlackReporterDeps {
   /** With a bot token, jobs that run longer than `liveAfterMs` get a live message updated as they go. */
   web?: WebClient;
   liveAfterMs?: number;
+  /** Signs the links to a job's files shown in its message. */
+  links?: ArtifactLinks;
 }
 
 /** Slack allows about one update a second per message; the SDK waits out 429 Retry-After itself. */
@@ -37,12 +42,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Posts a finished Slack job's result to its response_url (one of the 5 uses Slack allows in 30
  * minutes). Every API process listens; a Redis claim per job makes exactly one of them post.
+ * Output too long for a message goes, whole, into the message's thread as a file (with a bot
+ * token); the message shows its end and links to the job's log.
  */
 export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Promise<void> {
   const job = await deps.jobs.get(jobId);
   if (!job) return;
   const data = job.data as JobData;
   if (data.origin?.door !== 'slack' || !data.origin.responseUrl) return;
+  const origin = { channel: data.origin.channel, responseUrl: data.origin.responseUrl };
   // A job with a live message is finished by the process that owns that message.
   const owner = await deps.redis.get(liveKey(deps, jobId));
   const mine = live.get(jobId);
@@ -53,21 +61,33 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
   const { entries } = await deps.jobs.logs(jobId, 0);
   const stdout = entries.filter((e) => e.s === 'stdout').map((e) => e.t).join('') + (view.result?.stdout ?? '');
   const stderr = entries.filter((e) => e.s === 'stderr').map((e) => e.t).join('');
-  const msg = jobMessage(
-    {
-      command: data.command,
-      id: jobId,
-      host: data.host,
-      state: view.state,
-      exitCode: view.exitCode,
-      result: view.result,
-      error: view.error,
-      durationMs: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined,
-      logUrl: `${deps.publicUrl}/api/jobs/${jobId}/logs`,
-    },
-    { stdout, stderr },
-  );
-  if (view.state === 'failed' || (view.exitCode ?? 0) !== 0) msg.blocks.push(retryButton(jobId));
+  const slackView: SlackJobView = {
+    command: data.command,
+    id: jobId,
+    host: data.host,
+    state: view.state,
+    exitCode: view.exitCode,
+    result: view.result,
+    error: view.error,
+    durationMs: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined,
+    logUrl: `${deps.publicUrl}/api/jobs/${jobId}/logs`,
+    files: deps.links
+      ? (view.result?.artifacts ?? []).map((a) => {
+          const l = deps.links!.sign(a.id);
+          return { name: a.name, size: a.size, url: l.url, expiresAt: l.expiresAt };
+        })
+      : undefined,
+  };
+  const failed = view.state === 'failed' || (view.exitCode ?? 0) !== 0;
+  const message = (opts?: JobMessageOptions) => {
+    const m = jobMessage(slackView, { stdout, stderr }, opts);
+    if (failed) m.blocks.push(retryButton(jobId));
+    return m;
+  };
+  const msg = message();
+  // An answer for the asker only (audit) never goes into the channel: not live, not as a file.
+  const isPrivate = Boolean(commandForKind(data.spec.kind)?.private);
+  const file = msg.cut && deps.web && !isPrivate ? { name: `${jobId}.txt`, text: fullOutput(entries, view.result) } : undefined;
   if (mine && deps.web) {
     clearTimeout(mine.timer);
     clearInterval(mine.tick);
@@ -78,19 +98,41 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
     if (mine.ts) {
       // The live message becomes the result; the "queued" line goes away.
       try {
-        await deps.web.chat.update({ channel: mine.channel, ts: mine.ts, text: msg.text, blocks: msg.blocks as never });
-        await fetch(data.origin.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delete_original: true }) }).catch(() => undefined);
+        const final = file ? message({ fileInThread: file.name }) : msg;
+        await deps.web.chat.update({ channel: mine.channel, ts: mine.ts, text: final.text, blocks: final.blocks as never });
+        await deleteOriginal(origin.responseUrl);
         deps.log.info({ jobId }, 'slack live message finished');
+        if (file && !(await uploadToThread(deps, jobId, data, mine.channel, mine.ts, file))) {
+          await deps.web.chat.update({ channel: mine.channel, ts: mine.ts, text: msg.text, blocks: msg.blocks as never }).catch(() => undefined);
+        }
         return;
       } catch (err) {
         deps.log.warn({ jobId, err: (err as Error).message }, 'slack live message update failed; answering through response_url');
       }
     }
   }
-  const body = JSON.stringify({ response_type: 'in_channel', replace_original: true, ...msg });
+  if (file && deps.web) {
+    // A thread needs a message whose ts we know: response_url does not say, chat.postMessage does.
+    const final = message({ fileInThread: file.name });
+    let ts: string | undefined;
+    try {
+      ts = (await deps.web.chat.postMessage({ channel: origin.channel, text: final.text, blocks: final.blocks as never })).ts;
+    } catch (err) {
+      deps.log.warn({ jobId, err: (err as Error).message }, 'slack result message failed; answering through response_url with a link');
+    }
+    if (ts) {
+      await deleteOriginal(origin.responseUrl);
+      if (!(await uploadToThread(deps, jobId, data, origin.channel, ts, file))) {
+        await deps.web.chat.update({ channel: origin.channel, ts, text: msg.text, blocks: msg.blocks as never }).catch(() => undefined);
+      }
+      deps.log.info({ jobId }, 'slack result posted with its output in the thread');
+      return;
+    }
+  }
+  const body = JSON.stringify({ response_type: isPrivate ? 'ephemeral' : 'in_channel', replace_original: true, ...msg, cut: undefined });
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
-      const res = await fetch(data.origin.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await fetch(origin.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       if (res.ok) {
         deps.log.info({ jobId, status: res.status }, 'slack result posted');
         return;
@@ -105,6 +147,32 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
       await sleep(500 * attempt);
     }
   }
+}
+
+/** The job's whole output as the docker CLI printed it, ANSI stripped, for the file in the thread. */
+function fullOutput(entries: LogEntry[], result: JobResult | null): string {
+  const logged = entries.filter((e) => e.s !== 'progress').map((e) => e.t).join('');
+  const rest = result?.stdout ?? '';
+  // A streamed job logged its output as it came (the result holds only what was not streamed);
+  // otherwise stdout is in the result and the log holds stderr, which docker prints last.
+  return stripAnsi(result?.streamed ? logged + rest : rest + logged);
+}
+
+/** files.uploadV2: getUploadURLExternal, the bytes to the returned URL, completeUploadExternal into the thread. */
+async function uploadToThread(deps: SlackReporterDeps, jobId: string, data: JobData, channel: string, ts: string, file: { name: string; text: string }): Promise<boolean> {
+  try {
+    await deps.web!.filesUploadV2({ channel_id: channel, thread_ts: ts, content: file.text, filename: file.name, title: `docker ${data.command}`.slice(0, 250) });
+    deps.log.info({ jobId, bytes: Buffer.byteLength(file.text) }, 'slack output uploaded to the thread');
+    return true;
+  } catch (err) {
+    deps.log.warn({ jobId, err: (err as Error).message }, 'slack file upload failed; the message links to the log only');
+    return false;
+  }
+}
+
+/** Removes the "queued" line the slash command's ack left (its response_url can). */
+async function deleteOriginal(responseUrl: string) {
+  await fetch(responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delete_original: true }) }).catch(() => undefined);
 }
 
 function liveKey(deps: SlackReporterDeps, jobId: string) {
@@ -148,6 +216,8 @@ async function onActive(deps: SlackReporterDeps, jobId: string) {
   const job = await deps.jobs.get(jobId);
   const data = job?.data as JobData | undefined;
   if (data?.origin?.door !== 'slack') return;
+  // A live message is in the channel: not for answers meant for the asker only.
+  if (commandForKind(data.spec.kind)?.private) return;
   const channel = data.origin.channel;
   setTimeout(async () => {
     const state = await (await deps.jobs.get(jobId))?.getState();

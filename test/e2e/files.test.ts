@@ -12,6 +12,8 @@ let svc: Service;
 let dir: string;
 let artifactDir: string;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** The artifact directories (the directory also keeps the link key, `.link-secret`). */
+const artifactIds = () => readdirSync(artifactDir).filter((d) => /^[0-9a-f]{24}$/.test(d));
 
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-files-'));
@@ -109,7 +111,7 @@ test('files never name a server path; uploads are capped; bad input is refused c
     body: Buffer.alloc(65 * 1024 * 1024),
   });
   assert.equal(big.status, 413);
-  assert.ok(readdirSync(artifactDir).every((d) => existsSync(path.join(artifactDir, d, 'meta.json'))), 'no half-written artifact left');
+  assert.ok(artifactIds().every((d) => existsSync(path.join(artifactDir, d, 'meta.json'))), 'no half-written artifact left');
   const missing = await api(svc, 'GET', '/api/artifacts/0123456789abcdef01234567');
   assert.equal(missing.status, 404);
 });
@@ -223,7 +225,7 @@ test('login --password-stdin: checked by the engine, kept server-side (0600), ne
     assert.ok(view.body.command.includes('--password-artifact'));
     assert.ok(!JSON.stringify(view.body).includes(password), 'not in the job');
     assert.ok(!own.logs().includes(password), 'not in the logs');
-    for (const d of readdirSync(artifactDir)) {
+    for (const d of artifactIds()) {
       const names = readdirSync(path.join(artifactDir, d));
       for (const n of names) assert.ok(!readFileSync(path.join(artifactDir, d, n), 'utf8').includes(password), 'the uploaded password is deleted after use');
     }

@@ -126,7 +126,7 @@ test('a long job gets a live message (chat.postMessage, then chat.update at most
     assert.match(last.blocks, /first\\nsecond/);
     assert.ok(updates.some((u) => /first/.test(u.body.blocks) && /running/.test(u.body.blocks)), 'output shown while it runs');
     // The token goes to Slack's own auth calls only, never into a message.
-    const leaked = live.posts.filter((p) => !p.path.startsWith('/api/auth.') && JSON.stringify(p).includes('xoxb-test-token'));
+    const leaked = live.posts.filter((p) => !p.path.startsWith('/api/auth.') && JSON.stringify(p.body).includes('xoxb-test-token'));
     assert.deepEqual(leaked.map((p) => p.path), [], 'no message carries the token');
   } finally {
     await own.stop();

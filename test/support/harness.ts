@@ -9,18 +9,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ArtifactStore } from '../../src/artifacts/store.js';
+import { BackupTargets, DEFAULT_BACKUP_SETTINGS, LocalTarget, type BackupSettings, type BackupTarget } from '../../src/backup/target.js';
 
 /**
  * A producer and a worker on the real Redis and engine, with a queue prefix of their own, the
  * way `dockops start` wires them. `run(cmd)` submits a command and waits for its answer.
  */
-export async function harness(opts: { concurrency?: number } = {}) {
+export async function harness(opts: { concurrency?: number; now?: () => number; backupSettings?: Partial<BackupSettings>; extraTargets?: BackupTarget[] } = {}) {
   const prefix = testPrefix();
   const conn: Redis = redis();
   const workerConn: Redis = redis();
   const jobs = new JobQueues(conn, prefix, ['local']);
   const artifactDir = mkdtempSync(path.join(os.tmpdir(), 'dockops-artifacts-'));
   const artifacts = new ArtifactStore(artifactDir, 1024 ** 3);
+  const backupDir = mkdtempSync(path.join(os.tmpdir(), 'dockops-backups-'));
+  const backups = new BackupTargets([new LocalTarget('local', backupDir), ...(opts.extraTargets ?? [])], { ...DEFAULT_BACKUP_SETTINGS, ...opts.backupSettings });
   const w = startWorker({
     host: 'local',
     docker: docker(),
@@ -30,6 +33,8 @@ export async function harness(opts: { concurrency?: number } = {}) {
     log: pino({ level: 'silent' }),
     resultMaxBytes: 1024 * 1024,
     artifacts,
+    backups,
+    now: opts.now,
   });
   await w.worker.waitUntilReady();
   // QueueEvents must be listening before the first job is added, or a fast job's completion is missed.
@@ -63,6 +68,8 @@ export async function harness(opts: { concurrency?: number } = {}) {
     prefix,
     jobs,
     artifacts,
+    backups,
+    backupDir,
     worker: w,
     submit,
     run,
@@ -73,6 +80,7 @@ export async function harness(opts: { concurrency?: number } = {}) {
       conn.disconnect();
       workerConn.disconnect();
       rmSync(artifactDir, { recursive: true, force: true });
+      rmSync(backupDir, { recursive: true, force: true });
     },
   };
 }

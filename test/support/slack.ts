@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { signSlackRequest } from '../../src/doors/slack/verify.js';
+import { WebSocketServer, type WebSocket } from 'ws';
 
 /** What Slack sends for a slash command (form-encoded), with overrides. */
 export function slashCommand(o: { text: string; responseUrl: string; channel?: string; user?: string; triggerId?: string; command?: string }) {
@@ -44,27 +45,53 @@ export async function postSigned(baseUrl: string, body: string, secret: string, 
   return { status: res.status, body: json };
 }
 
+export interface StandInOptions {
+  /** Methods answered 429 (Retry-After: 1) the first time they are called. */
+  rateLimitOnce?: string[];
+  /** User groups by ID, with an optional handle, for usergroups.users.list and usergroups.list. */
+  usergroups?: Record<string, { handle?: string; users: string[] }>;
+  /** Groups whose look-up fails with this Slack error (as a missing scope would). */
+  usergroupErrors?: Record<string, string>;
+}
+
 /**
- * A local HTTP server standing in for Slack: it records what dockops posts to response URLs
- * (and would answer Web API calls), so tests can see exactly what a channel would show.
+ * A local HTTP server standing in for Slack: it records what dockops posts to response URLs and
+ * to the Web API, answers the methods dockops calls (chat.postMessage/update, usergroups.*,
+ * files.getUploadURLExternal with an upload URL on itself, files.completeUploadExternal,
+ * apps.connections.open with a WebSocket URL on itself), and speaks Socket Mode on that
+ * WebSocket: `hello` on connect, envelopes sent with `sendEnvelope`, acks recorded.
  */
-export async function standInSlack(opts: { rateLimitOnce?: string[] } = {}) {
-  const posts: Array<{ path: string; body: any; at: number }> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function standInSlack(opts: StandInOptions = {}) {
+  /** Every request, in order; `ts` is what chat.postMessage answered. */
+  const posts: Array<{ path: string; body: any; at: number; headers?: http.IncomingHttpHeaders; ts?: string }> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
   const limited = new Set(opts.rateLimitOnce ?? []);
   let ts = 1_700_000_000;
+  let fileN = 0;
   const waiters: Array<() => void> = [];
+  const wake = () => waiters.splice(0).forEach((w) => w());
+  /** What dockops sent over the Socket Mode WebSocket (acks), parsed. */
+  const socketMessages: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const sockets = new Set<WebSocket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString();
+      const p = req.url ?? '';
+      // The file bytes of files.uploadV2 arrive here (multipart), where getUploadURLExternal sent them.
+      if (p.startsWith('/upload/')) {
+        posts.push({ path: p, body: raw, at: Date.now(), headers: req.headers });
+        wake();
+        res.setHeader('content-type', 'text/plain');
+        res.end(`OK - ${chunks.reduce((n, c) => n + c.length, 0)}`);
+        return;
+      }
       let body: unknown = raw;
       try {
         body = JSON.parse(raw);
       } catch {
         body = Object.fromEntries(new URLSearchParams(raw));
       }
-      const p = req.url ?? '';
       res.setHeader('content-type', 'application/json');
       // Slack's rate limit, once per listed method: 429 with Retry-After, as the real API does.
       if (limited.has(p)) {
@@ -75,33 +102,94 @@ export async function standInSlack(opts: { rateLimitOnce?: string[] } = {}) {
         res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
         return;
       }
-      posts.push({ path: p, body, at: Date.now() });
-      waiters.splice(0).forEach((w) => w());
+      posts.push({ path: p, body, at: Date.now(), headers: req.headers });
+      wake();
       const b = body as Record<string, string>;
-      if (p.endsWith('/chat.postMessage')) res.end(JSON.stringify({ ok: true, channel: b.channel, ts: `${ts++}.000100` }));
-      else if (p.endsWith('/chat.update')) res.end(JSON.stringify({ ok: true, channel: b.channel, ts: b.ts }));
-      else res.end(JSON.stringify({ ok: true }));
+      const reply = (o: unknown) => res.end(JSON.stringify(o));
+      if (p.endsWith('/chat.postMessage')) {
+        const posted = `${ts++}.000100`;
+        posts[posts.length - 1].ts = posted;
+        reply({ ok: true, channel: b.channel, ts: posted });
+      }
+      else if (p.endsWith('/chat.update')) reply({ ok: true, channel: b.channel, ts: b.ts });
+      else if (p.endsWith('/usergroups.users.list')) {
+        const err = opts.usergroupErrors?.[b.usergroup];
+        const g = opts.usergroups?.[b.usergroup];
+        reply(err ? { ok: false, error: err } : g ? { ok: true, users: g.users } : { ok: false, error: 'no_such_subteam' });
+      } else if (p.endsWith('/usergroups.list')) {
+        reply({ ok: true, usergroups: Object.entries(opts.usergroups ?? {}).map(([id, g]) => ({ id, handle: g.handle ?? id.toLowerCase() })) });
+      } else if (p.endsWith('/files.getUploadURLExternal')) {
+        const id = `F${String(++fileN).padStart(6, '0')}`;
+        reply({ ok: true, upload_url: `${url}/upload/${id}`, file_id: id });
+      } else if (p.endsWith('/files.completeUploadExternal')) {
+        reply({ ok: true, files: JSON.parse(b.files ?? '[]') });
+      } else if (p.endsWith('/apps.connections.open')) {
+        reply({ ok: true, url: `${url.replace(/^http/, 'ws')}/socket/${randomBytes(4).toString('hex')}` });
+      } else reply({ ok: true });
+    });
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    if (!req.url?.startsWith('/socket/')) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.on('close', () => sockets.delete(ws));
+      ws.on('message', (data) => {
+        try {
+          socketMessages.push(JSON.parse(data.toString()));
+        } catch {
+          socketMessages.push({ raw: data.toString() });
+        }
+        wake();
+      });
+      ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'stand-in', approximate_connection_time: 18060 }, connection_info: { app_id: 'A0DOCKOPS' } }));
+      wake();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  async function until<T>(what: string, find: () => T | undefined, timeoutMs: number): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = find();
+      if (hit !== undefined) return hit;
+      if (Date.now() > deadline) throw new Error(`${what} did not come in time; got ${posts.map((p) => p.path).join(', ')}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  }
   return {
     url,
     posts,
+    socketMessages,
     /** Resolves with the first post to `path`, waiting for it if needed. */
-    async next(path: string, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const hit = posts.find((p) => p.path === path);
-        if (hit) return hit;
-        if (Date.now() > deadline) throw new Error(`no post to ${path} in time; got ${posts.map((p) => p.path).join(', ')}`);
-        await new Promise<void>((r) => {
-          waiters.push(r);
-          setTimeout(r, 200);
-        });
-      }
+    next(path: string, timeoutMs = 30_000) {
+      return until(`a post to ${path}`, () => posts.find((p) => p.path === path), timeoutMs);
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    /** Resolves once a Socket Mode client is connected (and was sent hello). */
+    connected(timeoutMs = 30_000) {
+      return until('a Socket Mode connection', () => (sockets.size ? true : undefined), timeoutMs);
+    },
+    /** Sends an envelope to every connected Socket Mode client. */
+    sendEnvelope(envelope: unknown) {
+      for (const ws of sockets) ws.send(JSON.stringify(envelope));
+    },
+    /** Resolves with the client's message for an envelope (its ack). */
+    ackOf(envelopeId: string, timeoutMs = 30_000) {
+      return until(`the ack of ${envelopeId}`, () => socketMessages.find((m) => m.envelope_id === envelopeId), timeoutMs);
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const ws of sockets) ws.terminate();
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -123,4 +211,9 @@ export function blockAction(o: { actionId: string; value: string; user?: string;
     actions: [{ action_id: o.actionId, block_id: 'b1', text: { type: 'plain_text', text: 'x', emoji: true }, value: o.value, type: 'button', action_ts: `${Date.now() / 1000}` }],
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** A slash command as Socket Mode delivers it: the same fields as the HTTP form, in an envelope. */
+export function slashEnvelope(envelopeId: string, o: Parameters<typeof slashCommand>[0]) {
+  return { envelope_id: envelopeId, type: 'slash_commands', accepts_response_payload: true, payload: Object.fromEntries(new URLSearchParams(slashCommand(o))) };
 }

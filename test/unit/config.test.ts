@@ -32,9 +32,15 @@ test('a wrong variable stops start-up naming the variable and the fix', () => {
     [{ DOCKOPS_BIND_ALLOWLIST: 'relative/path' }, /DOCKOPS_BIND_ALLOWLIST/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     [{ DOCKOPS_POLICY_FILE: '/nonexistent/policy.yml' }, /DOCKOPS_POLICY_FILE: .*no such file/],
-    [{ SLACK_APP_TOKEN: 'xapp-1' }, /SLACK_APP_TOKEN: Socket Mode is not supported yet/],
+    [{ SLACK_APP_TOKEN: 'xoxb-1' }, /SLACK_APP_TOKEN: must be an app-level token \(xapp-…\)/],
   ];
   for (const [env, re] of bad) {
     assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && re.test((e as Error).message), JSON.stringify(env));
   }
+});
+
+test('SLACK_APP_TOKEN alone turns the Slack door on in Socket Mode (no HTTP endpoint without a signing secret)', () => {
+  const c = loadConfig({ SLACK_APP_TOKEN: 'xapp-1-A0-123-abc', SLACK_BOT_TOKEN: 'xoxb-1' });
+  assert.equal(c.slack?.appToken, 'xapp-1-A0-123-abc');
+  assert.deepEqual(c.slack?.signingSecrets, []);
 });

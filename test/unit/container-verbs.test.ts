@@ -112,7 +112,8 @@ test('inspect: -f, -s, --type; container inspect has no --type', () => {
   assert.deepEqual(spec('container inspect a'), { kind: 'container.inspect', names: ['a'], type: 'container', containerOnly: true, format: undefined, size: false });
   usage('inspect --type foo a', /^"foo" is not a valid value for --type$/, 1);
   usage('container inspect --type image a', /^unknown flag: --type\nSee 'docker container inspect --help'\.$/);
-  usage("inspect -f '{{.Name' a", /template/);
+  // docker exits 64 for a template that does not parse.
+  usage("inspect -f '{{.Name' a", /^template parsing error: template: :1: unclosed action$/, 64);
 });
 
 test('create: the run options, no -d; the policy holds for create as for run', () => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { COMMANDS, JobSpec, parseCommand } from '../../src/commands/index.js';
 import { UsageError } from '../../src/errors.js';
 import { historyRows } from '../../src/commands/image/history.js';
-import { indentJson, typedImage } from '../../src/commands/image/inspect.js';
+import { typedImage } from '../../src/render/docker-types.js';
+import { inspectOutput } from '../../src/render/inspect-output.js';
 import { pruneText } from '../../src/commands/image/prune.js';
 import { compileTemplate } from '../../src/render/go-template.js';
 
@@ -125,6 +126,7 @@ test('image inspect templates see Go structs: {{.RootFS}}, {{.Config}}, {{.Metad
 });
 
 test('image inspect default output: a JSON array indented with 4 spaces, [] when empty', () => {
+  const indentJson = (values: unknown[]) => inspectOutput(values.map((value) => ({ value })), { htmlEscape: false }).stdout;
   assert.equal(indentJson([]), '[]\n');
   assert.equal(indentJson([{ A: [1], B: {}, C: [], D: '<x>' }]), '[\n    {\n        "A": [\n            1\n        ],\n        "B": {},\n        "C": [],\n        "D": "<x>"\n    }\n]\n');
 });

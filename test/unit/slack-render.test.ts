@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BLOCKS_MAX, SECTION_MAX, jobMessage, stripAnsi } from '../../src/render/slack.js';
+import { BLOCKS_MAX, SECTION_MAX, jobMessage, progressMessage, stripAnsi } from '../../src/render/slack.js';
 import { verifySlackSignature, signSlackRequest } from '../../src/doors/slack/verify.js';
 
 const view = { command: 'logs web', id: 'local.1', host: 'local', state: 'completed', exitCode: 0, result: null, error: null, durationMs: 1234, logUrl: 'http://x/api/jobs/local.1/logs' };
@@ -37,4 +37,11 @@ test("Slack's v0 signature: constant-time match, several secrets, skew both ways
   assert.equal(verifySlackSignature(body, sig, ['secret-one-0123456789'], now + 299_000).ok, true);
   assert.equal(verifySlackSignature(body, { signature: 'v1=abc', timestamp: sig.timestamp }, ['secret-one-0123456789'], now).ok, false);
   assert.equal(verifySlackSignature(body, {}, ['secret-one-0123456789'], now).ok, false);
+});
+
+test('a running backup shows bytes read and written, the rate and the ETA', () => {
+  const m = progressMessage({ command: 'volume backup db', id: 'local.1', host: 'local', elapsedMs: 4000 }, { phase: 'backup', volume: 'db', bytes: 300_000_000, written: 90_000_000, rate: 75_000_000, total: 1_000_000_000, etaSeconds: 9 }, '');
+  const text = JSON.stringify(m.blocks);
+  assert.match(text, /db: 300MB of about 1.0GB read, 90MB written · 75MB\/s · about 9 s left/);
+  assert.doesNotMatch(text, /so far/);
 });

@@ -76,7 +76,7 @@ test('prune refuses without -f (exit 1), takes --filter, and -a for volumes', ()
 
 test('rm and prune verbs are destructive; the others are not', () => {
   const destructive = COMMANDS.filter((c) => c.destructive && ['volume', 'network'].includes(c.path[0])).map((c) => c.path.join(' '));
-  assert.deepEqual(destructive.sort(), ['network prune', 'network rm', 'volume prune', 'volume rm']);
+  assert.deepEqual(destructive.sort(), ['network prune', 'network rm', 'volume prune', 'volume restore', 'volume rm']);
 });
 
 test('network create: IPAM consolidated as the docker CLI does', () => {
@@ -87,16 +87,36 @@ test('network create: IPAM consolidated as the docker CLI does', () => {
     kind: 'network.create',
     name: 'n1',
     driver: 'bridge',
-    ipam: [{ Subnet: '10.213.5.0/24', Gateway: '10.213.5.1', IPRange: '10.213.5.128/25' }],
+    ipam: [{ Subnet: '10.213.5.0/24', Gateway: '10.213.5.1', IPRange: '10.213.5.128/25', AuxiliaryAddresses: {} }],
     internal: true,
     attachable: true,
     labels: { a: 'b' },
     options: { x: 'y' },
+    ipv6: false,
+    ipamDriver: 'default',
+    ipamOptions: {},
+    scope: '',
+    ingress: false,
+    configOnly: false,
+    configFrom: undefined,
   });
   assert.deepEqual(consolidateIpam(['10.213.1.0/24', '10.213.2.0/24'], [], ['10.213.2.1']), [
-    { Subnet: '10.213.1.0/24' },
-    { Subnet: '10.213.2.0/24', Gateway: '10.213.2.1' },
+    { Subnet: '10.213.1.0/24', AuxiliaryAddresses: {} },
+    { Subnet: '10.213.2.0/24', Gateway: '10.213.2.1', AuxiliaryAddresses: {} },
   ]);
+  // --aux-address goes to the subnet holding it; --ipv6, IPAM driver and options, scope, config-only/-from, ingress.
+  const v6 = spec(
+    'network create --ipv6 --subnet 10.213.6.0/24 --subnet fd00:213::/64 --aux-address a=10.213.6.5 --aux-address b=fd00:213::5 --ipam-driver default --ipam-opt k=v --scope local --config-only --ingress --config-from base n2',
+  );
+  assert.deepEqual(v6.kind === 'network.create' && [v6.ipam, v6.ipv6, v6.ipamDriver, v6.ipamOptions, v6.scope, v6.configOnly, v6.ingress, v6.configFrom], [
+    [
+      { Subnet: '10.213.6.0/24', AuxiliaryAddresses: { a: '10.213.6.5' } },
+      { Subnet: 'fd00:213::/64', AuxiliaryAddresses: { b: 'fd00:213::5' } },
+    ],
+    true, 'default', { k: 'v' }, 'local', true, true, 'base',
+  ]);
+  usage('network create --subnet 10.213.7.0/24 --aux-address a=10.1.1.1 n', /^no matching subnet for aux-address 10.1.1.1$/, 1);
+  usage('network create --aux-address a=10.1.1.1 n', /^no matching subnet for aux-address 10.1.1.1$/, 1);
   usage('network create --gateway 10.0.0.1 n', /^every ip-range or gateway must have a corresponding subnet$/, 1);
   usage('network create --subnet 10.213.3.0/24 --gateway 10.213.4.1 n', /^no matching subnet for gateway 10.213.4.1$/, 1);
   usage('network create --subnet 10.213.3.0/24 --subnet 10.213.3.0/25 n', /^multiple overlapping subnet configuration is not supported$/, 1);
@@ -111,7 +131,18 @@ test('network connect / disconnect', () => {
     container: 'c',
     aliases: ['a1', 'a2', 'a3'],
     ip: '10.213.9.9',
+    ip6: undefined,
+    links: [],
+    linkLocalIps: [],
+    driverOpts: {},
   });
+  const full = spec('network connect --ip6 fd00::9 --link web:db --link cache --link-local-ip 169.254.1.1,fe80::1 --driver-opt Foo=BaR --driver-opt " x = Y " n c');
+  assert.deepEqual(full.kind === 'network.connect' && [full.ip6, full.links, full.linkLocalIps, full.driverOpts], [
+    'fd00::9', ['web:db', 'cache'], ['169.254.1.1', 'fe80::1'], { Foo: 'BaR', x: 'Y' },
+  ]);
+  usage('network connect --link a:b:c n c', /^invalid argument "a:b:c" for "--link" flag: bad format for links: a:b:c\nSee 'docker network connect --help'\.$/);
+  usage("network connect --link '' n c", /^invalid argument "" for "--link" flag: empty string specified for links\n/);
+  usage('network connect --driver-opt x n c', /^invalid key\/value pair format in driver options$/, 1);
   assert.deepEqual(spec('network disconnect -f n c'), { kind: 'network.disconnect', network: 'n', container: 'c', force: true });
   usage('network connect n', /requires exactly 2 arguments/);
 });

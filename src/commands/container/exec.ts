@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type Docker from 'dockerode';
 import { defineCommand } from '../define.js';
 import { UsageError, notFoundOr, toDockerError } from '../../errors.js';
-import { demux } from '../../docker/streams.js';
+import { followExec } from '../../docker/exec.js';
 
 export const ContainerExecSpec = z.object({
   kind: z.literal('container.exec'),
@@ -99,50 +99,8 @@ export const containerExec = defineCommand({
       }
       return { exitCode: 0, stdout: '', stderr: '', streamed: false, truncated: false, data: { execId: exec.id } };
     }
-    let stream: NodeJS.ReadWriteStream;
-    try {
-      stream = (await exec.start({ hijack: true, stdin: false, Detach: false, Tty: false } as Docker.ExecStartOptions)) as unknown as NodeJS.ReadWriteStream;
-    } catch (err) {
-      throw toDockerError(err);
-    }
-    const push = demux((s, data) => ctx.output(s, data.toString('utf8')));
-    const cancelled = await new Promise<boolean>((resolve, reject) => {
-      let done = false;
-      const finish = (aborted: boolean) => {
-        if (done) return;
-        done = true;
-        ctx.signal.removeEventListener('abort', onAbort);
-        resolve(aborted);
-      };
-      const onAbort = () => {
-        ctx.log.info({ exec: exec.id }, 'job cancelled: no longer waiting for the exec (its process is not killed)');
-        (stream as unknown as { destroy(): void }).destroy();
-        finish(true);
-      };
-      if (ctx.signal.aborted) return onAbort();
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      stream.on('data', (c: Buffer) => push(c));
-      stream.on('end', () => finish(false));
-      stream.on('close', () => finish(false));
-      stream.on('error', (e) => {
-        if (done) return;
-        done = true;
-        ctx.signal.removeEventListener('abort', onAbort);
-        reject(toDockerError(e));
-      });
-    });
-    if (cancelled) return { exitCode: 130, stdout: '', stderr: '', streamed: true, truncated: false, data: { execId: exec.id } };
-    // The stream ends a moment before the engine records the exit code: ask until it has one.
-    let info: Docker.ExecInspectInfo | undefined;
-    for (let i = 0; i < 50; i++) {
-      try {
-        info = await exec.inspect();
-      } catch (err) {
-        throw toDockerError(err);
-      }
-      if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return { exitCode: info?.ExitCode ?? 126, stdout: '', stderr: '', streamed: true, truncated: false, data: { execId: exec.id } };
+    const code = await followExec(exec, (s, t) => ctx.output(s, t), ctx.signal, ctx.log);
+    if (code === undefined) return { exitCode: 130, stdout: '', stderr: '', streamed: true, truncated: false, data: { execId: exec.id } };
+    return { exitCode: code, stdout: '', stderr: '', streamed: true, truncated: false, data: { execId: exec.id } };
   },
 });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineCommand } from '../define.js';
-import { DockerError, UsageError, toDockerError } from '../../errors.js';
-import { compileTemplate, unescapeFormat } from '../../render/go-template.js';
+import { UsageError, toDockerError } from '../../errors.js';
+import { compileInspectTemplate, inspectOutput, type Inspected } from '../../render/inspect-output.js';
+import { typedContainer, typedImage, typedNetwork, typedVolume } from '../../render/docker-types.js';
 import type { RunContext } from '../../jobs/types.js';
 
 const TYPES = ['container', 'image', 'network', 'volume'] as const;
@@ -34,55 +35,15 @@ export async function engineRaw(ctx: RunContext, path: string, options: Record<s
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/**
- * Go's json.Indent over the engine's raw elements, as `docker inspect` prints them: re-indented by
- * four spaces, key order, string escapes and number text kept as the engine wrote them.
- */
-export function indentJson(elements: string[]): string {
-  if (elements.length === 0) return '[]';
-  const src = `[${elements.join(',')}]`;
-  let out = '';
-  let depth = 0;
-  const nl = () => `\n${'    '.repeat(depth)}`;
-  for (let i = 0; i < src.length; i++) {
-    const ch = src[i];
-    if (ch === '"') {
-      let j = i + 1;
-      while (src[j] !== '"') j += src[j] === '\\' ? 2 : 1;
-      out += src.slice(i, j + 1);
-      i = j;
-      continue;
-    }
-    if (ch === ' ' || ch === '\n' || ch === '\t' || ch === '\r') continue;
-    if (ch === '{' || ch === '[') {
-      let k = i + 1;
-      while (/\s/.test(src[k])) k++;
-      if (src[k] === (ch === '{' ? '}' : ']')) {
-        out += ch === '{' ? '{}' : '[]';
-        i = k;
-        continue;
-      }
-      depth++;
-      out += ch + nl();
-      continue;
-    }
-    if (ch === '}' || ch === ']') {
-      depth--;
-      out += nl() + ch;
-      continue;
-    }
-    if (ch === ',') {
-      out += `,${nl()}`;
-      continue;
-    }
-    if (ch === ':') {
-      out += ': ';
-      continue;
-    }
-    out += ch;
-  }
-  return out;
-}
+export { indentJson } from '../../render/inspect-output.js';
+
+/** The Go type docker's templates see for each kind of object. */
+const TYPED: Record<ObjectType, (raw: unknown) => unknown> = {
+  container: typedContainer,
+  image: typedImage,
+  network: typedNetwork,
+  volume: typedVolume,
+};
 
 const PATHS: Record<ObjectType, (name: string) => string> = {
   container: (n) => `/containers/${encodeURIComponent(n)}/json`,
@@ -116,13 +77,8 @@ function inspectCommand(path: string[], aliases: string[][] | undefined, contain
         throw new UsageError(`"${type}" is not a valid value for --type`, 1);
       }
       const format = (p.flags.format as string) || undefined;
-      if (format) {
-        try {
-          compileTemplate(unescapeFormat(format), { rowContext: false });
-        } catch (err) {
-          throw new UsageError((err as Error).message);
-        }
-      }
+      // A template that does not parse is refused at once, with docker's exit code 64.
+      if (format) compileInspectTemplate(format);
       return {
         kind: 'container.inspect' as const,
         names: p.args,
@@ -134,36 +90,32 @@ function inspectCommand(path: string[], aliases: string[][] | undefined, contain
     },
     async run(spec, ctx) {
       const types: readonly ObjectType[] = spec.type ? [spec.type] : TYPES;
-      const render = spec.format ? compileTemplate(unescapeFormat(spec.format), { rowContext: false }) : undefined;
-      const found: string[] = [];
-      let stdout = '';
-      const errors: string[] = [];
+      const items: Inspected[] = [];
       for (const name of spec.names) {
-        let raw: string | undefined;
+        let found: { text: string; type: ObjectType } | undefined;
         for (const t of types) {
           try {
-            raw = await engineRaw(ctx, PATHS[t](name), t === 'container' && spec.size ? { size: true } : {});
+            found = { text: await engineRaw(ctx, PATHS[t](name), t === 'container' && spec.size ? { size: true } : {}), type: t };
             break;
           } catch (err) {
             if (!isNotFound(err, t)) throw toDockerError(err);
           }
         }
-        if (raw === undefined) {
+        if (!found) {
           const what = spec.containerOnly ? 'container' : spec.type ?? 'object';
-          errors.push(`Error: No such ${what}: ${name}`);
+          items.push({ error: `Error: No such ${what}: ${name}` });
           continue;
         }
-        if (render) {
-          try {
-            stdout += `${render(JSON.parse(raw))}\n`;
-          } catch (err) {
-            throw new DockerError((err as Error).message, 1);
-          }
-        } else found.push(raw);
+        if (!spec.format) {
+          // The default output is the engine's bytes, re-indented: nothing to decode.
+          items.push({ value: null, text: found.text });
+          continue;
+        }
+        const value: unknown = JSON.parse(found.text);
+        // docker's inspect has both the typed value and the raw bytes of every kind of object.
+        items.push({ value, text: found.text, typed: TYPED[found.type](value), fallback: true });
       }
-      if (!render) stdout = `${indentJson(found)}\n`;
-      const stderr = errors.map((e) => `${e}\n`).join('');
-      return { exitCode: errors.length ? 1 : 0, stdout, stderr, streamed: false, truncated: false };
+      return inspectOutput(items, { format: spec.format, htmlEscape: false, withData: false });
     },
   });
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UsageError } from '../../errors.js';
 import type { FlagDef, Parsed } from '../parse.js';
 import { isValidRef } from '../../docker/refs.js';
+import { RESOURCE_FLAGS, ResourcesSpec, parseResources, ramBytes } from './resources.js';
 
 /** A published port: `-p [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]`. */
 export const PortSpec = z.object({
@@ -40,8 +41,8 @@ export const ContainerConfigSpec = z.object({
   mounts: z.array(MountSpec),
   network: z.string().optional(),
   restart: z.string().optional(),
-  memory: z.number().int().nonnegative().optional(),
-  nanoCpus: z.number().int().nonnegative().optional(),
+  /** -m, --cpus, -c and the other resource flags `update` has, as Engine API fields. */
+  resources: ResourcesSpec,
   privileged: z.boolean(),
   capAdd: z.array(z.string()),
   volumesFrom: z.array(z.string()),
@@ -55,7 +56,6 @@ export type ContainerConfigSpec = z.infer<typeof ContainerConfigSpec>;
 
 export const CONTAINER_FLAGS: FlagDef[] = [
   { name: 'cap-add', type: 'list', valueName: 'list', help: 'Add Linux capabilities (subject to policy)' },
-  { name: 'cpus', type: 'string', valueName: 'decimal', help: 'Number of CPUs' },
   { name: 'entrypoint', type: 'string', valueName: 'string', help: 'Overwrite the default ENTRYPOINT of the image' },
   { name: 'env', short: 'e', type: 'list', valueName: 'list', help: 'Set environment variables' },
   { name: 'env-file', type: 'list', valueName: 'list', help: 'Read in a file of environment variables (artifact:ID; the CLI uploads a local file)' },
@@ -65,7 +65,6 @@ export const CONTAINER_FLAGS: FlagDef[] = [
   { name: 'hostname', short: 'h', type: 'string', valueName: 'string', help: 'Container host name' },
   { name: 'interactive', short: 'i', type: 'bool', help: 'Accepted; dockops has no terminal, so STDIN stays closed' },
   { name: 'label', short: 'l', type: 'list', valueName: 'list', help: 'Set meta data on a container' },
-  { name: 'memory', short: 'm', type: 'string', valueName: 'bytes', help: 'Memory limit' },
   { name: 'name', type: 'string', valueName: 'string', help: 'Assign a name to the container' },
   { name: 'network', type: 'string', valueName: 'network', help: 'Connect a container to a network' },
   { name: 'privileged', type: 'bool', help: 'Give extended privileges to this container (subject to policy)' },
@@ -78,6 +77,7 @@ export const CONTAINER_FLAGS: FlagDef[] = [
   { name: 'user', short: 'u', type: 'string', valueName: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   { name: 'volume', short: 'v', type: 'list', valueName: 'list', help: 'Bind mount a volume' },
   { name: 'workdir', short: 'w', type: 'string', valueName: 'string', help: 'Working directory inside the container' },
+  ...RESOURCE_FLAGS,
 ];
 
 function fail(msg: string, path: string): never {
@@ -173,16 +173,15 @@ export function parseMount(raw: string, path: string): MountSpec {
     target,
     readOnly: ro === 'true' || ro === '1',
     api: true,
-    tmpfsSize: size ? parseBytes(size, path) : undefined,
+    tmpfsSize: size ? tmpfsBytes(size, raw, path) : undefined,
   };
 }
 
-/** `-m 512m`, `--memory 1g`, bytes. */
-export function parseBytes(raw: string, path: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$/i.exec(raw.trim());
-  if (!m) fail(`invalid argument "${raw}" for "-m, --memory" flag: invalid size: '${raw}'`, path);
-  const mult = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m as RegExpExecArray)[2].toLowerCase() as '' | 'b' | 'k' | 'm' | 'g'];
-  return Math.floor(Number((m as RegExpExecArray)[1]) * mult);
+// docker's MountOpt reads tmpfs-size with units.RAMInBytes and words a failure its own way.
+function tmpfsBytes(size: string, raw: string, path: string): number {
+  const n = ramBytes(size);
+  if (n === undefined) fail(`invalid argument "${raw}" for "--mount" flag: invalid value for tmpfs-size: ${size}`, path);
+  return n as number;
 }
 
 /** Reads the flags `create` and `run` share into a ContainerConfigSpec. */
@@ -209,12 +208,6 @@ export function containerConfig(p: Parsed, path: string): ContainerConfigSpec {
   if (!/^(no|always|unless-stopped|on-failure(:\d+)?)$/.test(restart)) fail(`invalid restart policy: ${restart}`, path);
   const pull = p.flags.pull as string;
   if (!['missing', 'always', 'never'].includes(pull)) fail(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`, path);
-  let nanoCpus: number | undefined;
-  if (p.given.has('cpus')) {
-    const c = Number(p.flags.cpus);
-    if (!Number.isFinite(c) || c < 0) fail(`invalid argument "${p.flags.cpus}" for "--cpus" flag: failed to parse ${p.flags.cpus} as a rational number`, path);
-    nanoCpus = Math.round(c * 1e9);
-  }
   return {
     image,
     cmd,
@@ -243,8 +236,7 @@ export function containerConfig(p: Parsed, path: string): ContainerConfigSpec {
     }),
     network: (p.flags.network as string) || undefined,
     restart: restart === 'no' ? undefined : restart,
-    memory: p.given.has('memory') ? parseBytes(p.flags.memory as string, path) : undefined,
-    nanoCpus,
+    resources: parseResources(p, path),
     privileged: p.flags.privileged as boolean,
     capAdd: p.flags['cap-add'] as string[],
     rm: p.flags.rm as boolean,
@@ -296,8 +288,7 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
       Links: c.links.length ? c.links : undefined,
       NetworkMode: c.network,
       RestartPolicy: restart ? { Name: restart[0], MaximumRetryCount: restart[1] ? Number(restart[1]) : 0 } : undefined,
-      Memory: c.memory,
-      NanoCpus: c.nanoCpus,
+      ...c.resources,
       Privileged: c.privileged,
       CapAdd: c.capAdd.length ? c.capAdd : undefined,
     },

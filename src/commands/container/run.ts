@@ -32,6 +32,30 @@ function runError(message: string, exitCode: number, withHelp: boolean): DockerE
   return new DockerError(text, exitCode);
 }
 
+/**
+ * POST /containers/create as dockerode does it, keeping the engine's Warnings ("Your kernel does
+ * not support …", "… kernel memory limit is deprecated …"), which docker prints as `WARNING: …`.
+ */
+async function engineCreate(ctx: RunContext, opts: Record<string, unknown>): Promise<Docker.Container> {
+  const modem = ctx.docker.modem as unknown as {
+    dial(o: object, cb: (err: unknown, data: { Id: string; Warnings?: string[] | null }) => void): void;
+  };
+  const data = await new Promise<{ Id: string; Warnings?: string[] | null }>((resolve, reject) => {
+    modem.dial(
+      {
+        path: '/containers/create?',
+        method: 'POST',
+        options: { ...opts },
+        abortSignal: ctx.signal,
+        statusCodes: { 200: true, 201: true, 400: 'bad parameter', 404: 'no such container', 406: 'impossible to attach', 500: 'server error' },
+      },
+      (err, d) => (err ? reject(err) : resolve(d)),
+    );
+  });
+  for (const w of data.Warnings ?? []) ctx.output('stderr', `WARNING: ${w}\n`);
+  return ctx.docker.getContainer(data.Id);
+}
+
 /** Creates the container, pulling the image first when it is missing (as `docker run` does). */
 export async function createContainer(ctx: RunContext, c: ContainerConfigSpec, attach: boolean, cmdPath = 'run'): Promise<Docker.Container> {
   const opts = createOptions(c, ctx.jobId, attach);
@@ -56,14 +80,14 @@ export async function createContainer(ctx: RunContext, c: ContainerConfigSpec, a
   };
   if (c.pull === 'always') await pull();
   try {
-    return await ctx.docker.createContainer({ ...opts, abortSignal: ctx.signal } as {});
+    return await engineCreate(ctx, opts);
   } catch (err) {
     const e = err as { statusCode?: number };
     if (e.statusCode === 404 && /No such image/i.test(daemonMessage(err)) && c.pull !== 'never') {
       ctx.output('stderr', `Unable to find image '${ref}' locally\n`);
       await pull();
       try {
-        return await ctx.docker.createContainer({ ...opts, abortSignal: ctx.signal } as {});
+        return await engineCreate(ctx, opts);
       } catch (err2) {
         throw runError(`Error response from daemon: ${daemonMessage(err2)}`, 125, true);
       }
@@ -93,6 +117,19 @@ export function parseEnvFile(text: string, name: string, cmdPath = 'run'): strin
 
 async function removeQuietly(container: Docker.Container) {
   await container.remove({ force: true }).catch(() => undefined);
+}
+
+/**
+ * A cancel that lands while the container is being created or started aborts our request, not
+ * the engine's work: the container may exist all the same, never started, so --rm never fires.
+ * Found by the job's label and removed (looked for twice: the engine may finish a moment later).
+ */
+async function removeCancelled(ctx: RunContext) {
+  for (const pause of [0, 500]) {
+    await new Promise((r) => setTimeout(r, pause));
+    const found = await ctx.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`dockops.job-id=${ctx.jobId}`] }) } as {}).catch(() => []);
+    for (const c of found) await removeQuietly(ctx.docker.getContainer(c.Id));
+  }
 }
 
 /** Starts the container and maps a failure to docker's exit codes (126, 127, 125). */
@@ -251,11 +288,16 @@ export const containerRun = defineCommand({
       if (resumed) return resumed;
     }
     if (spec.noTerminalNote) ctx.output('stderr', 'dockops: -i/-t ignored: there is no terminal here; output is captured\n');
-    const container = await createContainer(ctx, spec, !spec.detach);
-    if (spec.detach) {
-      await start(ctx, container, spec.rm);
-      return { exitCode: 0, stdout: `${container.id}\n`, stderr: '', streamed: false, truncated: false, data: { id: container.id } };
+    try {
+      const container = await createContainer(ctx, spec, !spec.detach);
+      if (spec.detach) {
+        await start(ctx, container, spec.rm);
+        return { exitCode: 0, stdout: `${container.id}\n`, stderr: '', streamed: false, truncated: false, data: { id: container.id } };
+      }
+      return await runForeground(spec, ctx, container);
+    } catch (err) {
+      if (ctx.signal.aborted && spec.rm) await removeCancelled(ctx);
+      throw err;
     }
-    return runForeground(spec, ctx, container);
   },
 });

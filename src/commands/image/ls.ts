@@ -99,7 +99,7 @@ export function imageRows(images: Docker.ImageInfo[], opts: { digests: boolean; 
     }
     for (const [repo, digests] of repoDigests) {
       if (opts.digests) for (const d of digests) rows.push(base(repo, '<none>', d));
-      else rows.push(base(repo, '<none>', '<none>'));
+      else rows.push(base(repo, '<none>', '')); // docker leaves the digest empty here (formatter/image.go)
     }
     if (rows.length === before) rows.push(base('<none>', '<none>', '<none>'));
   }

@@ -5,7 +5,12 @@ import { defineCommand, ok } from '../define.js';
 import { kvMap, stringsFlag } from '../kv.js';
 import { toDockerError, UsageError } from '../../errors.js';
 
-const IpamConfig = z.object({ Subnet: z.string(), IPRange: z.string().optional(), Gateway: z.string().optional() });
+const IpamConfig = z.object({
+  Subnet: z.string(),
+  IPRange: z.string().optional(),
+  Gateway: z.string().optional(),
+  AuxiliaryAddresses: z.record(z.string(), z.string()),
+});
 
 export const NetworkCreateSpec = z.object({
   kind: z.literal('network.create'),
@@ -16,6 +21,15 @@ export const NetworkCreateSpec = z.object({
   attachable: z.boolean(),
   labels: z.record(z.string(), z.string()),
   options: z.record(z.string(), z.string()),
+  ipv6: z.boolean(),
+  ipamDriver: z.string(),
+  ipamOptions: z.record(z.string(), z.string()),
+  /** --scope (swarm, global, local): the engine refuses what this node cannot do, in its words. */
+  scope: z.string(),
+  /** --ingress: swarm's routing mesh; the engine refuses it off swarm. */
+  ingress: z.boolean(),
+  configOnly: z.boolean(),
+  configFrom: z.string().optional(),
 });
 export type NetworkCreateSpec = z.infer<typeof NetworkCreateSpec>;
 
@@ -50,10 +64,10 @@ function subnetMatches(subnet: string, data: string): boolean {
 }
 
 /**
- * docker's consolidateIpam: every --ip-range and --gateway goes to the --subnet that holds it,
- * with the CLI's own error for a gateway or range without one.
+ * docker's consolidateIpam: every --ip-range, --gateway and --aux-address goes to the --subnet
+ * that holds it, with the CLI's own error for one without.
  */
-export function consolidateIpam(subnets: string[], ranges: string[], gateways: string[]): z.infer<typeof IpamConfig>[] {
+export function consolidateIpam(subnets: string[], ranges: string[], gateways: string[], aux: Record<string, string> = {}): z.infer<typeof IpamConfig>[] {
   if (subnets.length < ranges.length || subnets.length < gateways.length) {
     throw new UsageError('every ip-range or gateway must have a corresponding subnet', 1);
   }
@@ -62,7 +76,7 @@ export function consolidateIpam(subnets: string[], ranges: string[], gateways: s
     for (const k of data.keys()) {
       if (subnetMatches(s, k) || subnetMatches(k, s)) throw new UsageError('multiple overlapping subnet configuration is not supported', 1);
     }
-    data.set(s, { Subnet: s });
+    data.set(s, { Subnet: s, AuxiliaryAddresses: {} });
   }
   const place = (values: string[], field: 'IPRange' | 'Gateway', what: string, plural: string) => {
     for (const r of values) {
@@ -79,6 +93,11 @@ export function consolidateIpam(subnets: string[], ranges: string[], gateways: s
   };
   place(ranges, 'IPRange', 'range', 'ranges');
   place(gateways, 'Gateway', 'gateway', 'gateways');
+  for (const [key, addr] of Object.entries(aux)) {
+    const holders = subnets.filter((s) => subnetMatches(s, addr));
+    if (holders.length === 0) throw new UsageError(`no matching subnet for aux-address ${addr}`, 1);
+    for (const s of holders) (data.get(s) as z.infer<typeof IpamConfig>).AuxiliaryAddresses[key] = addr;
+  }
   return [...data.values()];
 }
 
@@ -89,25 +108,46 @@ export const networkCreate = defineCommand({
   args: { min: 1, max: 1 },
   flags: [
     { name: 'attachable', type: 'bool', help: 'Enable manual container attachment' },
+    { name: 'aux-address', type: 'list', valueName: 'map', help: 'Auxiliary IPv4 or IPv6 addresses used by Network driver (default map[])' },
+    { name: 'config-from', type: 'string', valueName: 'string', help: 'The network from which to copy the configuration' },
+    { name: 'config-only', type: 'bool', help: 'Create a configuration only network' },
     { name: 'driver', short: 'd', type: 'string', valueName: 'string', default: 'bridge', help: 'Driver to manage the Network' },
     { name: 'gateway', type: 'list', valueName: 'strings', help: 'IPv4 or IPv6 Gateway for the master subnet' },
+    { name: 'ingress', type: 'bool', help: 'Create swarm routing-mesh network' },
     { name: 'internal', type: 'bool', help: 'Restrict external access to the network' },
     { name: 'ip-range', type: 'list', valueName: 'strings', help: 'Allocate container ip from a sub-range' },
+    { name: 'ipam-driver', type: 'string', valueName: 'string', default: 'default', help: 'IP Address Management Driver' },
+    { name: 'ipam-opt', type: 'list', valueName: 'map', help: 'Set IPAM driver specific options (default map[])' },
+    { name: 'ipv6', type: 'bool', help: 'Enable IPv6 networking' },
     { name: 'label', type: 'list', valueName: 'list', help: 'Set metadata on a network' },
     { name: 'opt', short: 'o', type: 'list', valueName: 'map', help: 'Set driver specific options (default map[])' },
+    { name: 'scope', type: 'string', valueName: 'string', help: "Control the network's scope" },
     { name: 'subnet', type: 'list', valueName: 'strings', help: 'Subnet in CIDR format that represents a network segment' },
   ],
   spec: NetworkCreateSpec,
   toSpec(p) {
+    const ipam = consolidateIpam(
+      stringsFlag(p.flags.subnet as string[]),
+      stringsFlag(p.flags['ip-range'] as string[]),
+      stringsFlag(p.flags.gateway as string[]),
+      kvMap(p.flags['aux-address'] as string[]),
+    );
     return {
       kind: 'network.create' as const,
       name: p.args[0],
       driver: p.flags.driver as string,
-      ipam: consolidateIpam(stringsFlag(p.flags.subnet as string[]), stringsFlag(p.flags['ip-range'] as string[]), stringsFlag(p.flags.gateway as string[])),
+      ipam,
       internal: p.flags.internal as boolean,
       attachable: p.flags.attachable as boolean,
       labels: kvMap(p.flags.label as string[]),
       options: kvMap(p.flags.opt as string[]),
+      ipv6: p.flags.ipv6 as boolean,
+      ipamDriver: p.flags['ipam-driver'] as string,
+      ipamOptions: kvMap(p.flags['ipam-opt'] as string[]),
+      scope: p.flags.scope as string,
+      ingress: p.flags.ingress as boolean,
+      configOnly: p.flags['config-only'] as boolean,
+      configFrom: (p.flags['config-from'] as string) || undefined,
     };
   },
   async run(spec, ctx) {
@@ -118,9 +158,15 @@ export const networkCreate = defineCommand({
         CheckDuplicate: true,
         Driver: spec.driver,
         Options: spec.options,
-        IPAM: { Driver: 'default', Config: spec.ipam.map((c) => ({ ...c, AuxiliaryAddresses: {} })), Options: {} },
+        // The body docker 20.10's NetworkCreate sends; swarm-only settings are the engine's to refuse.
+        IPAM: { Driver: spec.ipamDriver, Config: spec.ipam, Options: spec.ipamOptions },
         Internal: spec.internal,
         Attachable: spec.attachable,
+        Ingress: spec.ingress,
+        EnableIPv6: spec.ipv6,
+        Scope: spec.scope,
+        ConfigOnly: spec.configOnly,
+        ConfigFrom: spec.configFrom ? { Network: spec.configFrom } : null,
         Labels: spec.labels,
         abortSignal: ctx.signal,
       } as Docker.NetworkCreateOptions);

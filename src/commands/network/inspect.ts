@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { defineCommand } from '../define.js';
-import { goTimeOfRfc3339 } from './ls.js';
+import { engineRaw } from '../container/inspect.js';
 import { inspectOutput, type Inspected } from '../../render/inspect-output.js';
 import { notFoundOr } from '../../errors.js';
+import { typedNetwork } from '../../render/docker-types.js';
 
 export const NetworkInspectSpec = z.object({
   kind: z.literal('network.inspect'),
@@ -11,18 +12,6 @@ export const NetworkInspectSpec = z.object({
   format: z.string().optional(),
 });
 export type NetworkInspectSpec = z.infer<typeof NetworkInspectSpec>;
-
-/** A Go time.Time in a template ("2026-11-29 06:26:21.8 +0000 UTC"), its RFC 3339 text in JSON. */
-class GoTime {
-  constructor(private readonly rfc3339: string) {}
-  toString(): string {
-    return goTimeOfRfc3339(this.rfc3339);
-  }
-  toJSON(): string {
-    return this.rfc3339;
-  }
-}
-Object.defineProperty(GoTime, 'name', { value: 'time.Time' });
 
 export const networkInspect = defineCommand({
   path: ['network', 'inspect'],
@@ -44,22 +33,16 @@ export const networkInspect = defineCommand({
     const items: Inspected[] = [];
     for (const name of spec.networks) {
       try {
-        const net = ctx.docker.getNetwork(name) as unknown as { inspect(opts: object): Promise<Record<string, unknown>> };
-        const n = await net.inspect({ verbose: spec.verbose, abortSignal: ctx.signal });
-        // docker prints the engine's own JSON (its key order); templates see Created as a time.Time.
-        if (typeof n.Created === 'string') n.Created = new GoTime(n.Created);
-        items.push({ value: n });
+        // docker prints the engine's own bytes; templates see types.NetworkResource, then the raw JSON.
+        const text = await engineRaw(ctx, `/networks/${encodeURIComponent(name)}`, spec.verbose ? { verbose: true } : {});
+        const value: unknown = JSON.parse(text);
+        items.push({ value, text, typed: typedNetwork(value), fallback: true });
       } catch (err) {
         const e = notFoundOr(err, 'network', name);
         if (e.code === 'unavailable') throw e;
         items.push({ error: e.message });
       }
     }
-    return inspectOutput(items, {
-      format: spec.format,
-      htmlEscape: false,
-      // docker falls back to the raw JSON as a map, with missingkey=error.
-      execError: (m) => m.replace(/can't evaluate field (\S+) in type map\[string\]interface \{\}/, 'map has no entry for key "$1"'),
-    });
+    return inspectOutput(items, { format: spec.format, htmlEscape: false });
   },
 });

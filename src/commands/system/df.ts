@@ -2,9 +2,13 @@ import { z } from 'zod';
 import type Docker from 'dockerode';
 import { defineCommand, ok } from '../define.js';
 import { formatRows } from '../../render/table.js';
+import { compileTemplate, parseFormat, unescapeFormat } from '../../render/go-template.js';
+import { GO_TYPE } from '../../render/go-template-funcs.js';
+import { goTimeString } from '../../render/time.js';
 import { humanDuration, humanSize, truncateId } from '../../render/units.js';
+import { familiarName, isValidRef, parseRef } from '../../docker/refs.js';
 import { UsageError, toDockerError } from '../../errors.js';
-import { imageRows } from '../image/ls.js';
+import type { ImageRow } from '../image/ls.js';
 import { containerRows } from '../container/ls.js';
 import { volumeRows } from '../volume/ls.js';
 
@@ -72,51 +76,186 @@ export function dfRows(du: DiskUsage) {
   ];
 }
 
+const IMAGE_TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.VirtualSize}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}';
+const CONTAINER_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}';
+const VOLUME_TABLE = 'table {{.Name}}\t{{.Links}}\t{{.Size}}';
+const CACHE_TABLE = 'table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}';
+
+/** docker 20.10's `-v --format raw`: every object as `key: value` lines, a blank line after each. */
+const RAW = `{{range .Images}}type: Image
+repository: {{ .Repository }}
+tag: {{.Tag}}
+digest: {{.Digest}}
+image_id: {{.ID}}
+created_at: {{.CreatedAt}}
+virtual_size: {{.Size}}
+
+{{end -}}
+{{range .Containers}}type: Container
+container_id: {{.ID}}
+image: {{.Image}}
+command: {{.Command}}
+created_at: {{.CreatedAt}}
+state: {{- pad .State 1 0}}
+status: {{- pad .Status 1 0}}
+names: {{.Names}}
+labels: {{- pad .Labels 1 0}}
+ports: {{- pad .Ports 1 0}}
+size: {{.Size}}
+
+{{end -}}
+{{range .Volumes}}type: Volume
+name: {{.Name}}
+driver: {{.Driver}}
+
+{{end -}}
+{{range .BuildCache}}type: Build Cache
+build_cache_id: {{.ID}}
+parent_id: {{.Parent}}
+build_cache_type: {{.CacheType}}
+description: {{.Description}}
+created_at: {{.CreatedAt}}
+created_since: {{.CreatedSince}}
+last_used_at: {{.LastUsedAt}}
+last_used_since: {{.LastUsedSince}}
+usage_count: {{.UsageCount}}
+in_use: {{.InUse}}
+shared: {{.Shared}}
+
+{{end -}}`;
+
+type BuildCacheRecord = NonNullable<DiskUsage['BuildCache']>[number] & { Parent?: string; Parents?: string[] | null; Description?: string };
+
+/** Go's time.Time String() of an RFC 3339 time in UTC ("2026-11-29 05:22:27.123 +0000 UTC"). */
+function goTime(iso: string): string {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(iso);
+  if (!m) return iso;
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  return `${m[1]} ${m[2]}${frac ? `.${frac}` : ''} +0000 UTC`;
+}
+
+/** A row standing for one of docker's formatter contexts (its name in errors, marshalled as a row). */
+function row<T extends object>(goType: string, fields: T): T {
+  return Object.assign(fields, { [GO_TYPE]: { name: `*formatter.${goType}`, row: true } });
+}
+
+/**
+ * What `docker system df -v` formats, as its diskUsageContext holds it: one context per image
+ * (its first tag), container, volume (the engine's order) and build cache record (by last use).
+ * `trunc` is docker's: IDs and commands are shortened for table formats only.
+ */
+export function diskUsageSections(du: DiskUsage, trunc: boolean, nowMs: number) {
+  const images: ImageRow[] = [];
+  for (const i of du.Images ?? []) {
+    let repository = '<none>';
+    let tag = '<none>';
+    const tags = i.RepoTags ?? [];
+    const digests = i.RepoDigests ?? [];
+    const dangling = (tags.length === 0 && digests.length === 0) || (tags.length === 1 && tags[0] === '<none>:<none>' && digests.length === 1 && digests[0] === '<none>@<none>');
+    if (tags.length > 0 && !dangling) {
+      if (!isValidRef(tags[0])) continue; // docker skips an image whose first tag does not parse
+      const r = parseRef(tags[0]);
+      if (r.tag) {
+        repository = familiarName(r);
+        tag = r.tag;
+      }
+    }
+    images.push(
+      row('imageContext', {
+        Containers: i.Containers === -1 ? 'N/A' : String(i.Containers),
+        CreatedAt: goTimeString(i.Created),
+        CreatedSince: `${humanDuration(nowMs - i.Created * 1000)} ago`,
+        Digest: '',
+        ID: trunc ? truncateId(i.Id) : i.Id,
+        Repository: repository,
+        SharedSize: i.SharedSize === -1 ? 'N/A' : humanSize(i.SharedSize, 4),
+        Size: humanSize(i.Size),
+        Tag: tag,
+        UniqueSize: i.SharedSize === -1 || i.Size === -1 ? 'N/A' : humanSize(i.Size - i.SharedSize, 4),
+        VirtualSize: humanSize((i as { VirtualSize?: number }).VirtualSize ?? i.Size, 4),
+      }),
+    );
+  }
+  const list = du.Containers ?? [];
+  // The virtual size is not shown: only the writable layer's.
+  const containers = containerRows(list, { noTrunc: !trunc }, nowMs).map((r, k) => row('ContainerContext', { ...r, Size: humanSize(list[k].SizeRw ?? 0) }));
+  const vols = volumeRows((du.Volumes ?? []) as Parameters<typeof volumeRows>[0]);
+  const byName = new Map(vols.map((v) => [v.Name, v]));
+  const volumes = (du.Volumes ?? []).map((v) => row('volumeContext', byName.get(v.Name) as (typeof vols)[number]));
+  const records = [...((du.BuildCache ?? []) as BuildCacheRecord[])].sort((a, b) => {
+    const la = a.LastUsedAt ? Date.parse(a.LastUsedAt) : undefined;
+    const lb = b.LastUsedAt ? Date.parse(b.LastUsedAt) : undefined;
+    if (la === lb) return a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0;
+    if (la === undefined) return -1;
+    if (lb === undefined) return 1;
+    return la - lb;
+  });
+  const cache = records.map((b) => {
+    const id = trunc ? truncateId(b.ID) : b.ID;
+    const parent = b.Parents?.length ? b.Parents.join(', ') : b.Parent ?? '';
+    return row('buildCacheContext', {
+      CacheType: b.Type,
+      CreatedAt: goTime(b.CreatedAt),
+      CreatedSince: `${humanDuration(nowMs - Date.parse(b.CreatedAt))} ago`,
+      Description: b.Description ?? '',
+      ID: b.InUse ? `${id}*` : id,
+      InUse: String(b.InUse),
+      LastUsedAt: b.LastUsedAt ? goTime(b.LastUsedAt) : '',
+      LastUsedSince: b.LastUsedAt ? `${humanDuration(nowMs - Date.parse(b.LastUsedAt))} ago` : '',
+      Parent: trunc ? truncateId(parent) : parent,
+      Shared: String(b.Shared),
+      Size: humanSize(b.Size),
+      UsageCount: String(b.UsageCount),
+    });
+  });
+  return { Images: images, Containers: containers, Volumes: volumes, BuildCache: cache, [GO_TYPE]: { name: '*formatter.diskUsageContext' } };
+}
+
 /** `docker system df -v`: a table per kind of object, as docker prints them. */
 function verboseText(du: DiskUsage, nowMs: number): string {
-  // One row per image (its first tag), sizes with go-units HumanSize (%.4g), as docker's verbose table.
-  const seen = new Set<string>();
-  const imgs = imageRows(du.Images ?? [], { digests: false, noTrunc: false }, nowMs).filter((r) => !seen.has(r.ID) && Boolean(seen.add(r.ID)));
-  const byId = new Map((du.Images ?? []).map((i) => [truncateId(i.Id), i]));
-  for (const r of imgs) {
-    const img = byId.get(truncateId(r.ID));
-    if (img) r.Size = humanSize(img.Size, 4);
-    if (img && img.SharedSize !== -1) {
-      r.SharedSize = humanSize(img.SharedSize, 4);
-      r.UniqueSize = humanSize(img.Size - img.SharedSize, 4);
-    }
-  }
-  const ctrs = containerRows(du.Containers ?? [], { noTrunc: false }, nowMs).map((r, i) => ({ ...r, Size: humanSize((du.Containers ?? [])[i].SizeRw ?? 0) }));
-  const vols = volumeRows((du.Volumes ?? []) as Parameters<typeof volumeRows>[0]);
-  const cache = (du.BuildCache ?? []).map((b) => ({
-    ID: b.ID,
-    CacheType: b.Type,
-    Size: humanSize(b.Size),
-    CreatedSince: `${humanDuration(nowMs - Date.parse(b.CreatedAt))} ago`,
-    LastUsedSince: b.LastUsedAt ? `${humanDuration(nowMs - Date.parse(b.LastUsedAt))} ago` : '',
-    UsageCount: String(b.UsageCount),
-    Shared: String(b.Shared),
-  }));
+  const s = diskUsageSections(du, true, nowMs);
   const cacheTotal = (du.BuildCache ?? []).reduce((n, b) => n + (b.Shared ? 0 : b.Size), 0);
   return (
     'Images space usage:\n\n' +
-    formatRows(imgs, {
-      defaultFormat: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}',
-      headers: { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', Size: 'SIZE', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', Containers: 'CONTAINERS' },
+    formatRows(s.Images, {
+      defaultFormat: IMAGE_TABLE,
+      headers: { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', VirtualSize: 'SIZE', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', Containers: 'CONTAINERS' },
     }) +
     '\nContainers space usage:\n\n' +
-    formatRows(ctrs, {
-      defaultFormat: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}',
+    formatRows(s.Containers, {
+      defaultFormat: CONTAINER_TABLE,
       headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', LocalVolumes: 'LOCAL VOLUMES', Size: 'SIZE', RunningFor: 'CREATED', Status: 'STATUS', Names: 'NAMES' },
     }) +
     '\nLocal Volumes space usage:\n\n' +
-    formatRows(vols, { defaultFormat: 'table {{.Name}}\t{{.Links}}\t{{.Size}}', headers: { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' } }) +
+    formatRows(s.Volumes, { defaultFormat: VOLUME_TABLE, headers: { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' } }) +
     `\nBuild cache usage: ${humanSize(cacheTotal, 4)}\n\n` +
-    formatRows(cache, {
-      defaultFormat: 'table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}',
+    formatRows(s.BuildCache, {
+      defaultFormat: CACHE_TABLE,
       headers: { ID: 'CACHE ID', CacheType: 'CACHE TYPE', Size: 'SIZE', CreatedSince: 'CREATED', LastUsedSince: 'LAST USED', UsageCount: 'USAGE', Shared: 'SHARED' },
     })
   );
+}
+
+/**
+ * `docker system df -v --format T`, as docker 20.10 runs it: T is executed once over the whole
+ * disk usage ({{range .Images}}…{{end}}, {{json .Containers}}, …), with no header and no newline
+ * of its own; `table` alone is the four tables; `raw` is docker's key: value listing. `json`
+ * prints the whole as one JSON object, as newer CLIs do (20.10 printed the word "json").
+ */
+function verboseFormatted(du: DiskUsage, format: string, nowMs: number): string {
+  const source = format === 'raw' ? RAW : format === 'json' ? '{{json .}}' : format;
+  const { table, template } = parseFormat(unescapeFormat(source));
+  let exec: (data: unknown) => string;
+  try {
+    exec = compileTemplate(template);
+  } catch (err) {
+    throw new UsageError((err as Error).message, 1);
+  }
+  try {
+    return exec(diskUsageSections(du, table, nowMs));
+  } catch (err) {
+    throw new UsageError((err as Error).message, 1);
+  }
 }
 
 export const systemDf = defineCommand({
@@ -131,7 +270,6 @@ export const systemDf = defineCommand({
   spec: SystemDfSpec,
   toSpec(p) {
     const format = (p.flags.format as string) || undefined;
-    if (format && p.flags.verbose) throw new UsageError('dockops: --format with -v is not supported yet; use one or the other\nSee \'docker system df --help\'.');
     return { kind: 'system.df' as const, verbose: p.flags.verbose as boolean, format };
   },
   async run(spec, ctx) {
@@ -141,7 +279,7 @@ export const systemDf = defineCommand({
     } catch (err) {
       throw toDockerError(err);
     }
-    if (spec.verbose) return ok(verboseText(du, ctx.now()));
+    if (spec.verbose) return ok(spec.format && spec.format !== 'table' ? verboseFormatted(du, spec.format, ctx.now()) : verboseText(du, ctx.now()));
     const rows = dfRows(du);
     return ok(formatRows(rows, { format: spec.format, defaultFormat: DEFAULT, headers: HEADERS }), rows);
   },

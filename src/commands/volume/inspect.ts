@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineCommand } from '../define.js';
 import { inspectOutput, type Inspected } from '../../render/inspect-output.js';
 import { notFoundOr } from '../../errors.js';
+import { typedVolume } from '../../render/docker-types.js';
 
 export const VolumeInspectSpec = z.object({
   kind: z.literal('volume.inspect'),
@@ -9,37 +10,6 @@ export const VolumeInspectSpec = z.object({
   format: z.string().optional(),
 });
 export type VolumeInspectSpec = z.infer<typeof VolumeInspectSpec>;
-
-/** docker's types.Volume: the CLI decodes the engine's answer into it, so fields come in its order. */
-class GoVolume {
-  constructor(v: Record<string, unknown>) {
-    const self = this as Record<string, unknown>;
-    if (v.CreatedAt) self.CreatedAt = v.CreatedAt;
-    self.Driver = v.Driver ?? '';
-    self.Labels = sortedMap(v.Labels);
-    self.Mountpoint = v.Mountpoint ?? '';
-    self.Name = v.Name ?? '';
-    self.Options = sortedMap(v.Options);
-    self.Scope = v.Scope ?? '';
-    if (v.Status && Object.keys(v.Status).length) self.Status = sortedMap(v.Status);
-    const u = v.UsageData as { RefCount?: number; Size?: number } | null | undefined;
-    if (u) self.UsageData = { RefCount: u.RefCount ?? 0, Size: u.Size ?? 0 };
-  }
-}
-// Go names the type in template errors: "can't evaluate field Nope in type types.Volume".
-Object.defineProperty(GoVolume, 'name', { value: 'types.Volume' });
-
-/** A Go map as json.Marshal writes it: keys sorted, all the way down. */
-function sortedMap(v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  if (Array.isArray(v)) return v.map(sortedMap);
-  if (typeof v !== 'object') return v;
-  return Object.fromEntries(
-    Object.keys(v)
-      .sort()
-      .map((k) => [k, sortedMap((v as Record<string, unknown>)[k]) ?? null]),
-  );
-}
 
 export const volumeInspect = defineCommand({
   path: ['volume', 'inspect'],
@@ -54,7 +24,10 @@ export const volumeInspect = defineCommand({
     for (const name of spec.volumes) {
       try {
         const v = (await ctx.docker.getVolume(name).inspect({ abortSignal: ctx.signal } as {})) as unknown as Record<string, unknown>;
-        items.push({ value: new GoVolume(v) });
+        // `docker volume inspect` has no raw bytes: it marshals and templates types.Volume only
+        // (no fallback to the raw JSON, so `{{.Nope}}` says "in type types.Volume").
+        const typed = typedVolume(v);
+        items.push({ value: typed, typed });
       } catch (err) {
         const e = notFoundOr(err, 'volume', name);
         if (e.code === 'unavailable') throw e;

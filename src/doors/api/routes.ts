@@ -12,6 +12,9 @@ import { bearerAuth } from './auth.js';
 import type { Permissions } from '../../policy/file.js';
 import { readAudit, recordAudit } from '../../ops/audit.js';
 import { ArtifactTooLarge, type ArtifactStore } from '../../artifacts/store.js';
+import type { ArtifactLinks } from '../../artifacts/links.js';
+import { MAX_LINK_TTL_MS } from '../../config.js';
+import { parseTtl } from '../../render/time.js';
 
 const SubmitBody = z
   .object({
@@ -26,6 +29,8 @@ const SubmitBody = z
 export interface ApiDeps {
   jobs: JobQueues;
   artifacts: ArtifactStore;
+  /** Signs links to artifacts that work without a token until they expire. */
+  links: ArtifactLinks;
   permissions: Permissions;
   redis: Redis;
   tokens: Map<string, string>;
@@ -55,9 +60,50 @@ function sendError(res: Response, err: unknown, log: Logger) {
   res.status(500).json({ error: 'internal', message: 'internal error (logged on the server)', exitCode: 1 });
 }
 
+const LinkBody = z.object({ ttl: z.union([z.number().int().positive(), z.string()]).optional() }).strict();
+
+/** Streams a complete artifact as a download (404 when there is none). */
+async function sendArtifact(deps: ApiDeps, id: string, res: Response) {
+  const a = await deps.artifacts.stat(id);
+  if (!a) {
+    res.status(404).json({ error: 'not_found', message: `no artifact ${id} (it may have expired)` });
+    return;
+  }
+  const { stream } = await deps.artifacts.open(a.id);
+  res.set({ 'content-type': 'application/octet-stream', 'content-length': String(a.size), 'content-disposition': `attachment; filename="${a.name}"`, 'x-checksum-sha256': a.sha256 });
+  stream.on('error', (err) => res.destroy(err));
+  stream.pipe(res);
+}
+
+/** A job's view with a fresh signed link on each of its artifacts (links are never stored in Redis). */
+function withLinks<T extends { result: { artifacts?: Array<{ id: string }> } | null }>(view: T, links: ArtifactLinks): T {
+  if (!view.result?.artifacts?.length) return view;
+  const artifacts = view.result.artifacts.map((a) => {
+    const l = links.sign(a.id);
+    return { ...a, url: l.url, urlExpiresAt: l.expiresAt };
+  });
+  return { ...view, result: { ...view.result, artifacts } };
+}
+
 /** The REST door: verify (bearer) → parse → policy → enqueue → 202. No Docker call here. */
 export function apiRouter(deps: ApiDeps): Router {
   const r = express.Router();
+  // A signed link (`?expires=…&sig=…`) is its own credential: checked before the bearer token.
+  r.get('/artifacts/:id', async (req: Request, res: Response, next: (e?: unknown) => void) => {
+    if (req.query.sig === undefined && req.query.expires === undefined) return next();
+    const id = String(req.params.id);
+    const check = deps.links.verify(id, req.query.expires, req.query.sig);
+    if (!check.ok) {
+      res.status(check.why === 'expired' ? 410 : 403).json({ error: check.why === 'expired' ? 'link_expired' : 'invalid_link', message: check.message });
+      return;
+    }
+    try {
+      deps.log.info({ artifact: id, ip: req.ip }, 'artifact fetched through a signed link');
+      await sendArtifact(deps, id, res);
+    } catch (err) {
+      sendError(res, err, deps.log);
+    }
+  });
   r.use(bearerAuth(deps.tokens));
   r.use(express.json({ limit: deps.maxBodyBytes, strict: true }));
 
@@ -87,7 +133,7 @@ export function apiRouter(deps: ApiDeps): Router {
         return;
       }
       checkPolicy(outcome.spec, deps.policy);
-      deps.permissions.authorize({ door, token: tokenName }, outcome.spec, host);
+      await deps.permissions.authorize({ door, token: tokenName }, outcome.spec, host);
       const key = req.get('idempotency-key');
       if (key !== undefined && (key.length < 1 || key.length > 200)) {
         res.status(400).json({ error: 'bad_request', message: 'Idempotency-Key must be 1 to 200 characters', exitCode: 125 });
@@ -140,14 +186,32 @@ export function apiRouter(deps: ApiDeps): Router {
   });
 
   r.get('/artifacts/:id', async (req: Request, res: Response) => {
-    const a = await deps.artifacts.stat(String(req.params.id));
-    if (!a) {
-      res.status(404).json({ error: 'not_found', message: `no artifact ${req.params.id} (it may have expired)` });
-      return;
+    try {
+      await sendArtifact(deps, String(req.params.id), res);
+    } catch (err) {
+      sendError(res, err, deps.log);
     }
-    const { stream } = await deps.artifacts.open(a.id);
-    res.set({ 'content-type': 'application/octet-stream', 'content-length': String(a.size), 'content-disposition': `attachment; filename="${a.name}"`, 'x-checksum-sha256': a.sha256 });
-    stream.pipe(res);
+  });
+
+  /** A fresh signed link to an artifact: body `{"ttl": 3600}` (seconds) or `{"ttl": "2h"}`; default DOCKOPS_ARTIFACT_LINK_TTL. */
+  r.post('/artifacts/:id/link', async (req: Request, res: Response) => {
+    try {
+      const body = LinkBody.safeParse(req.body ?? {});
+      const ttlMs = !body.success ? undefined : body.data.ttl === undefined ? deps.links.defaultTtlMs : typeof body.data.ttl === 'number' ? body.data.ttl * 1000 : parseTtl(body.data.ttl);
+      if (!ttlMs || ttlMs > MAX_LINK_TTL_MS) {
+        res.status(400).json({ error: 'bad_request', message: 'give "ttl" as seconds (3600) or a duration ("2h", "7d"), from 1s to 30d; or leave it out for DOCKOPS_ARTIFACT_LINK_TTL' });
+        return;
+      }
+      const a = await deps.artifacts.stat(String(req.params.id));
+      if (!a) {
+        res.status(404).json({ error: 'not_found', message: `no artifact ${req.params.id} (it may have expired)` });
+        return;
+      }
+      deps.log.info({ artifact: a.id, ttlMs, tokenName: res.locals.tokenName }, 'artifact link signed');
+      res.json({ id: a.id, name: a.name, size: a.size, ...deps.links.sign(a.id, ttlMs) });
+    } catch (err) {
+      sendError(res, err, deps.log);
+    }
   });
 
   /** The audit trail, newest first: `?count=N` (max 1000), `?before=<entry id>` for the next page. */
@@ -168,7 +232,7 @@ export function apiRouter(deps: ApiDeps): Router {
         res.status(404).json({ error: 'not_found', message: `no job ${req.params.id} (it may have expired)` });
         return;
       }
-      res.json(await jobView(job));
+      res.json(withLinks(await jobView(job), deps.links));
     } catch (err) {
       sendError(res, err, deps.log);
     }
@@ -199,7 +263,7 @@ export function apiRouter(deps: ApiDeps): Router {
         if (entries.length || done || Date.now() >= deadline || closed) {
           // Re-read the job: the copy above may predate its completion (and so its result).
           const fresh = done ? await deps.jobs.get(id) : undefined;
-          const view = fresh ? await jobView(fresh) : undefined;
+          const view = fresh ? withLinks(await jobView(fresh), deps.links) : undefined;
           res.json({ entries, next, state, done, job: view });
           return;
         }

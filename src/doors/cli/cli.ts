@@ -63,6 +63,24 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
       err(plan.error);
       return 1;
     }
+    if (plan.build) {
+      const { prepareBuildContext, packBuildContext } = await import('./build-context.js');
+      const prepared = await prepareBuildContext(plan.build, process.cwd(), process.stdin);
+      if ('error' in prepared) {
+        err(prepared.error);
+        return 1;
+      }
+      const up = await uploadStream(`${url}/api/artifacts?name=context.tar`, token, await packBuildContext(prepared));
+      if (up.status !== 201) {
+        err(up.body.message ?? `dockops: upload failed (${up.status})`);
+        return 1;
+      }
+      plan.args[plan.build.index] = `artifact:${up.body.id}`;
+      if (prepared.dockerfile !== undefined) {
+        if (plan.build.file) plan.args[plan.build.file.index] = plan.build.file.prefix + prepared.dockerfile;
+        else plan.args.splice(plan.build.index, 0, '--file', prepared.dockerfile);
+      }
+    }
     if (plan.upload) {
       const tarred = plan.upload.tar;
       if (tarred) {

@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { planBuild, type BuildPlan } from './build-context.js';
 
 /**
  * Files on the person's side of the CLI door. The server never reads or writes a path given in
@@ -19,6 +20,8 @@ export interface FilePlan {
   extractTo?: string;
   /** A refusal in docker's words, before anything is sent. */
   error?: string;
+  /** `build DIR`: pack the directory here, upload it, and put `artifact:ID` in its place. */
+  build?: BuildPlan;
 }
 
 const OUTPUT_VERBS = new Set(['save', 'image save', 'export', 'container export']);
@@ -122,6 +125,16 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
       return { args, upload: { source: path.resolve(io.cwd, words[a]), index: a, prefix: '', tar: true, followLinks: follow } };
     }
     return { args };
+  }
+  if (verb === 'build' || (verb === 'image' && words[1] === 'build')) {
+    const b = planBuild(words, verb === 'build' ? rest : 2);
+    if (!b) return { args };
+    if (b.given === '-') {
+      if (b.file?.value === '-') return { args, error: "invalid argument: can't use stdin for both build context and dockerfile" };
+      if (io.stdinIsTTY) return { args, error: 'dockops: the build context would come from stdin, but stdin is a terminal: pipe a tar (tar -c . | dockops docker build -t NAME -)' };
+      return { args, upload: { source: '-', index: b.index, prefix: '' } };
+    }
+    return { args, build: b };
   }
   if (verb === 'import' || verb === 'image import') {
     // The source is the first positional word (after -c/-m/--platform and their values).

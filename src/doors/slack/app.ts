@@ -15,7 +15,8 @@ import { recordAudit } from '../../ops/audit.js';
 import type { Redis } from 'ioredis';
 import { retryBuild } from '../../builds/retry.js';
 
-const { App, ExpressReceiver, LogLevel } = bolt;
+const { App, ExpressReceiver, SocketModeReceiver, LogLevel } = bolt;
+type SlackApp = InstanceType<typeof App>;
 
 export interface SlackDeps {
   config: SlackConfig;
@@ -45,6 +46,22 @@ function boltLogger(log: Logger) {
     getLevel: () => LogLevel.INFO,
     setName: () => undefined,
   };
+}
+
+/**
+ * A Bolt app on a receiver. `authorize` hands Bolt the bot token as it is: given `token`, Bolt
+ * 5.1 calls auth.test before every request it dispatches (with tokenVerificationEnabled off it
+ * does not keep the answer), a round trip to Slack inside every ack, and a failure without a bot
+ * token. Nothing here needs what auth.test says (ignoreSelf is off; replies use response_url).
+ */
+function boltApp(receiver: InstanceType<typeof ExpressReceiver> | InstanceType<typeof SocketModeReceiver>, deps: SlackDeps): SlackApp {
+  return new App({
+    receiver,
+    authorize: async () => ({ botToken: deps.config.botToken }),
+    ignoreSelf: false,
+    logger: boltLogger(deps.log) as never,
+    clientOptions: { slackApiUrl: deps.config.apiUrl },
+  });
 }
 
 /**
@@ -81,14 +98,41 @@ export function mountSlack(app: Express, deps: SlackDeps) {
     logger: boltLogger(deps.log) as never,
     processBeforeResponse: false,
   });
-  const slack = new App({
-    receiver,
-    token: deps.config.botToken ?? 'xoxb-not-configured',
-    tokenVerificationEnabled: false,
-    ignoreSelf: false,
+  const slack = boltApp(receiver, deps);
+  handleSlack(slack, deps);
+  app.use(router);
+  return slack;
+}
+
+/**
+ * The Slack door over Socket Mode (SLACK_APP_TOKEN): Bolt's SocketModeReceiver opens a WebSocket
+ * through `apps.connections.open` (at SLACK_API_URL) and Slack's requests come over it, already
+ * authenticated by the app token; acks go back as envelopes. The handlers are the HTTP door's.
+ * `start()` resolves once Slack said hello; it retries by itself while Slack cannot be reached.
+ */
+export function socketModeSlack(deps: SlackDeps, appToken: string) {
+  const receiver = new SocketModeReceiver({
+    appToken,
     logger: boltLogger(deps.log) as never,
-    clientOptions: { slackApiUrl: deps.config.apiUrl },
+    installerOptions: { clientOptions: { slackApiUrl: deps.config.apiUrl } },
   });
+  const slack = boltApp(receiver, deps);
+  handleSlack(slack, deps);
+  return {
+    start: () => slack.start(),
+    close: async () => {
+      await slack.stop();
+    },
+  };
+}
+
+/**
+ * Every Slack handler, whatever carries the requests: parse → channel and policy → enqueue → ack,
+ * well inside Slack's 3 s. Results go back through the command's response_url (src/report/slack.ts).
+ * No Docker call here.
+ */
+function handleSlack(slack: SlackApp, deps: SlackDeps) {
+  const now = deps.now ?? Date.now;
 
   slack.command(deps.config.command, async ({ command, ack }) => {
     const text = command.text.trim();
@@ -109,7 +153,7 @@ export function mountSlack(app: Express, deps: SlackDeps) {
       checkPolicy(outcome.spec, deps.policy);
       const host = outcome.host ?? deps.defaultHost;
       if (!deps.jobs.hosts.includes(host)) throw new UsageError(`unknown host "${host}"; configured hosts: ${deps.jobs.hosts.join(', ')}`);
-      deps.permissions.authorize({ door: 'slack', user: command.user_id, channel: command.channel_id }, outcome.spec, host);
+      await deps.permissions.authorize({ door: 'slack', user: command.user_id, channel: command.channel_id }, outcome.spec, host);
       if (outcome.command.destructive) {
         // Nothing is enqueued until the button is clicked (and permissions are checked again then).
         const token = await holdForConfirmation(deps.redis, deps.jobs.prefix, { text, user: command.user_id, channel: command.channel_id, team: command.team_id, host });
@@ -126,6 +170,11 @@ export function mountSlack(app: Express, deps: SlackDeps) {
       });
       deps.log.info({ jobId: job.id, kind: outcome.spec.kind, door: 'slack', user: command.user_id, channel: command.channel_id }, 'job enqueued');
       const queued = `:hourglass_flowing_sand: <@${command.user_id}> \`docker ${text.replace(/`/g, "'")}\` · job ${job.id}`;
+      if (outcome.command.private) {
+        // Its answer is for the asker only (audit): nothing shows in the channel.
+        await ack({ response_type: 'ephemeral', text: `${queued} · only you will see the answer` });
+        return;
+      }
       await ack({ response_type: 'in_channel', text: queued, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: queued } }, cancelButton(job.id as string)] as never });
     } catch (err) {
       if (err instanceof DockopsError) {
@@ -148,7 +197,7 @@ export function mountSlack(app: Express, deps: SlackDeps) {
     checkPolicy(outcome.spec, deps.policy);
     const host = outcome.host ?? deps.defaultHost;
     if (!deps.jobs.hosts.includes(host)) throw new UsageError(`unknown host "${host}"`);
-    deps.permissions.authorize({ door: 'slack', user, channel }, outcome.spec, host);
+    await deps.permissions.authorize({ door: 'slack', user, channel }, outcome.spec, host);
     return deps.jobs.enqueue({
       spec: outcome.spec,
       origin: { door: 'slack', team, channel, user, responseUrl },
@@ -203,7 +252,7 @@ export function mountSlack(app: Express, deps: SlackDeps) {
     const data = job.data as JobData;
     try {
       // Cancelling needs the role that running the command needs.
-      deps.permissions.authorize({ door: 'slack', user: c.user, channel: c.channel }, data.spec, data.host);
+      await deps.permissions.authorize({ door: 'slack', user: c.user, channel: c.channel }, data.spec, data.host);
     } catch (err) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: (err as Error).message });
       return;
@@ -247,12 +296,9 @@ export function mountSlack(app: Express, deps: SlackDeps) {
       if (cmd?.destructive) throw new DockopsError('Retrying a command that deletes things needs it typed again.', 'policy', 125);
       const again = await enqueueFor(c.user, data.origin.door === 'slack' ? data.origin.channel : c.channel, c.team, data.command, c.responseUrl, `${c.value}:${Date.now()}`);
       const queued = `:repeat: <@${c.user}> retried \`docker ${data.command.replace(/`/g, "'")}\` · job ${again.id}`;
-      await respond({ replace_original: true, response_type: 'in_channel', text: queued, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: queued } }, cancelButton(again.id as string)] as never });
+      await respond({ replace_original: true, response_type: cmd?.private ? 'ephemeral' : 'in_channel', text: queued, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: queued } }, cancelButton(again.id as string)] as never });
     } catch (err) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: err instanceof DockopsError ? err.message : 'dockops could not queue the retry.' });
     }
   });
-
-  app.use(router);
-  return slack;
 }

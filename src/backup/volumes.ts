@@ -1,0 +1,143 @@
+import type Docker from 'dockerode';
+import { Readable } from 'node:stream';
+import { DockerError, notFoundOr, toDockerError } from '../errors.js';
+
+/**
+ * An image with nothing in it, made offline with the Engine's import: containers of it are created
+ * only to reach a volume through the archive API and are never started, so no image has to be
+ * pulled for a backup.
+ */
+export const HELPER_IMAGE = 'dockops-helper:empty';
+/** Label on every container dockops creates for itself, so a sweep can find leftovers. */
+export const HELPER_LABEL = 'dockops.helper';
+
+/** An empty tar: two zero blocks. */
+const EMPTY_TAR = Buffer.alloc(1024);
+
+export async function ensureHelperImage(docker: Docker): Promise<void> {
+  try {
+    await docker.getImage(HELPER_IMAGE).inspect();
+    return;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 404) throw toDockerError(err);
+  }
+  const [repo, tag] = HELPER_IMAGE.split(':');
+  const res = (await docker.createImage({ fromSrc: '-', repo, tag, message: 'dockops helper (empty, never started)' } as object, Readable.from([EMPTY_TAR]) as never)) as unknown as Readable;
+  for await (const _ of res) void _;
+}
+
+export interface VolumeInfo {
+  name: string;
+  driver: string;
+  labels: Record<string, string>;
+  options: Record<string, string> | null;
+}
+
+export async function inspectVolume(docker: Docker, name: string): Promise<VolumeInfo | undefined> {
+  try {
+    const v = (await docker.getVolume(name).inspect()) as { Name: string; Driver: string; Labels: Record<string, string> | null; Options: Record<string, string> | null };
+    return { name: v.Name, driver: v.Driver, labels: v.Labels ?? {}, options: v.Options };
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw toDockerError(err);
+  }
+}
+
+/** A volume that must exist: docker's wording when it does not. */
+export async function requireVolume(docker: Docker, name: string): Promise<VolumeInfo> {
+  const v = await inspectVolume(docker, name);
+  if (!v) throw new DockerError(`Error: No such volume: ${name}`, 1, 404);
+  return v;
+}
+
+export interface VolumeUser {
+  id: string;
+  name: string;
+  running: boolean;
+  labels: Record<string, string>;
+}
+
+/** Containers (running or not) that mount the volume; dockops's own helpers left out. */
+export async function volumeUsers(docker: Docker, volume: string): Promise<VolumeUser[]> {
+  const list = await docker.listContainers({ all: true, filters: { volume: [volume] } }).catch((err) => {
+    throw toDockerError(err);
+  });
+  return list
+    .filter((c) => !(c.Labels ?? {})[HELPER_LABEL])
+    .map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), running: c.State === 'running', labels: c.Labels ?? {} }));
+}
+
+/** The named volumes a container mounts, in its mount order, with where it mounts them. */
+export async function containerVolumes(docker: Docker, container: string): Promise<{ name: string; destination: string }[]> {
+  let info: { Mounts?: { Type: string; Name?: string; Destination: string }[] };
+  try {
+    info = (await docker.getContainer(container).inspect()) as typeof info;
+  } catch (err) {
+    throw notFoundOr(err, 'container', container);
+  }
+  return (info.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => ({ name: m.Name!, destination: m.Destination }));
+}
+
+/**
+ * Runs `fn` with a created, never started container that mounts each volume at `/<mountAs>`; the
+ * container is removed afterwards whatever happens (so no orphan is left).
+ */
+export async function withVolumeContainer<T>(
+  docker: Docker,
+  mounts: { volume: string; at: string; readOnly?: boolean }[],
+  jobId: string,
+  fn: (c: Docker.Container) => Promise<T>,
+): Promise<T> {
+  await ensureHelperImage(docker);
+  let c: Docker.Container;
+  try {
+    c = await docker.createContainer({
+      Image: HELPER_IMAGE,
+      Cmd: ['/dockops-never-started'],
+      Labels: { [HELPER_LABEL]: 'volume', 'dockops.job': jobId },
+      NetworkDisabled: true,
+      HostConfig: {
+        NetworkMode: 'none',
+        Mounts: mounts.map((m) => ({ Type: 'volume', Source: m.volume, Target: `/${m.at}`, ReadOnly: m.readOnly ?? false, VolumeOptions: { NoCopy: true } })),
+      },
+    } as unknown as Docker.ContainerCreateOptions);
+  } catch (err) {
+    throw toDockerError(err);
+  }
+  try {
+    return await fn(c);
+  } finally {
+    await c.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Removes the helper containers an earlier attempt of the job left behind (its worker was killed
+ * before it could remove them), so a retried job leaves no orphan.
+ */
+export async function removeLeftoverHelpers(docker: Docker, jobId: string): Promise<number> {
+  const left = await docker.listContainers({ all: true, filters: { label: [HELPER_LABEL, `dockops.job=${jobId}`] } }).catch(() => []);
+  for (const c of left) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  return left.length;
+}
+
+/** The volume's content as a tar stream whose top directory is `at`. */
+export async function readVolume(c: Docker.Container, at: string, signal: AbortSignal): Promise<Readable> {
+  try {
+    return (await c.getArchive({ path: `/${at}`, abortSignal: signal } as never)) as unknown as Readable;
+  } catch (err) {
+    throw toDockerError(err);
+  }
+}
+
+/** Unpacks a tar stream (whose top directory is `at`) into the volume mounted at `/at`. */
+export async function writeVolume(c: Docker.Container, tarStream: Readable, signal: AbortSignal): Promise<void> {
+  try {
+    const res = (await c.putArchive(tarStream as never, { path: '/', abortSignal: signal } as never)) as unknown;
+    if (res && typeof (res as Readable).resume === 'function') {
+      for await (const _ of res as Readable) void _;
+    }
+  } catch (err) {
+    throw toDockerError(err);
+  }
+}
