@@ -97,6 +97,8 @@ const Env = z.object({
   DOCKOPS_RESTORE_IMAGE: z.string().min(1).default('busybox:latest'),
   DOCKOPS_ALERT_CHANNEL: z.string().optional(),
   DOCKOPS_SCHEDULE_CHECK_MS: int(60_000, 200, 3_600_000),
+  DOCKOPS_BUILD_CONCURRENCY: int(2, 1, 64),
+  DOCKOPS_REDEPLOY_WAIT_MS: int(30_000, 0, 3_600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -142,6 +144,10 @@ export interface Config {
   policyFile?: PolicyFile;
   /** Build rules of jobs/*.yml, validated at start even when the GitHub door is off. */
   buildRules: BuildRepo[];
+  /** Builds running at once per Docker host (one per repository at most). */
+  buildConcurrency: number;
+  /** How long a redeployed container must stay up (and healthy, with a health check) to be kept. */
+  redeployWaitMs: number;
   slackDefaultRole: Role;
   /** The GitHub door, when GITHUB_WEBHOOK_SECRET is set. */
   github?: { secrets: string[]; token?: string; apiUrl: string; rules: BuildRepo[] };
@@ -254,6 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       targets: backupTargets,
       settings: { compression: e.DOCKOPS_BACKUP_COMPRESS, level: e.DOCKOPS_BACKUP_LEVEL, retention, shrinkRatio: e.DOCKOPS_BACKUP_SHRINK_RATIO, restoreImage: e.DOCKOPS_RESTORE_IMAGE },
     },
+    buildConcurrency: e.DOCKOPS_BUILD_CONCURRENCY,
+    redeployWaitMs: e.DOCKOPS_REDEPLOY_WAIT_MS,
     policyFile,
     slackDefaultRole: e.SLACK_DEFAULT_ROLE,
     slack: secrets.length || e.SLACK_APP_TOKEN

@@ -81,11 +81,18 @@ async function serve(config: Config, withWorkers: string[]) {
   let githubReporter: { close(): Promise<void> } | undefined;
   if (config.github) {
     const [{ mountGithub }, { startGithubReporter }, { Octokit }] = await Promise.all([import('./doors/github/webhook.js'), import('./report/github.js'), import('@octokit/rest')]);
-    mountGithub(app, { secrets: config.github.secrets, rules: config.github.rules, jobs, defaultHost: config.defaultHost, log });
+    mountGithub(app, { secrets: config.github.secrets, rules: config.github.rules, jobs, redis, defaultHost: config.defaultHost, log });
     if (config.github.token) {
       const octokit = new Octokit({ auth: config.github.token, baseUrl: config.github.apiUrl, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
       githubReporter = startGithubReporter({ jobs, redis, log, publicUrl: config.publicUrl, octokit });
     }
+  }
+  // One Slack message per build, for rules with slack_channel (needs the bot token).
+  let buildReporter: { close(): Promise<void> } | undefined;
+  if (config.github && config.slack?.botToken) {
+    const [{ startSlackBuildReporter }, { WebClient }] = await Promise.all([import('./report/slack-builds.js'), import('@slack/web-api')]);
+    const web = new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl });
+    buildReporter = startSlackBuildReporter({ jobs, redis, log, publicUrl: config.publicUrl, web });
   }
   const { Schedules } = await import('./schedules/service.js');
   const { loadSchedules } = await import('./schedules/file.js');
@@ -103,7 +110,7 @@ async function serve(config: Config, withWorkers: string[]) {
   const workers = withWorkers.map((host) => {
     const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
     connection.on('error', () => undefined);
-    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules });
+    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, ...buildOptions(config) });
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.bind, () => resolve(s));
@@ -121,6 +128,7 @@ async function serve(config: Config, withWorkers: string[]) {
     await Promise.all(workers.map((w) => w.close(config.shutdownGraceMs)));
     await slackReporter?.close();
     await githubReporter?.close();
+    await buildReporter?.close();
     await scheduleReporter.close();
     await schedules.close();
     await jobs.close();
@@ -148,7 +156,7 @@ async function worker(config: Config, host: string) {
   const hostNames = config.hosts.map((h) => h.name);
   const schedules = new Schedules(connection, config.queuePrefix, hostNames, () => loadSchedules(config.jobsDir, hostNames, config.defaultHost), log);
   void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied'));
-  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules });
+  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, ...buildOptions(config) });
   // Workers sweep too: a deployment of `serve` elsewhere and workers here still expires files.
   const sweeper = startArtifactSweeper({ root: config.artifactDir, ttlMs: config.artifactTtlMs, log });
   log.info({ host }, 'dockops worker started');
@@ -157,6 +165,14 @@ async function worker(config: Config, host: string) {
     await w.close(config.shutdownGraceMs);
     connection.disconnect();
   });
+}
+
+/** What workers need for builds: every host (builds ls reads them all), the rules and the limits. */
+function buildOptions(config: Config) {
+  return {
+    hosts: config.hosts.map((h) => h.name),
+    builds: { rules: config.buildRules, concurrency: config.buildConcurrency, redeployWaitMs: config.redeployWaitMs },
+  };
 }
 
 /** SIGTERM/SIGINT drain: no new jobs, running ones finish (or are released), then exit. */
