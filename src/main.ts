@@ -99,7 +99,7 @@ async function serve(config: Config, withWorkers: string[]) {
   const hostNames = config.hosts.map((h) => h.name);
   const schedules = new Schedules(redis, config.queuePrefix, hostNames, () => loadSchedules(config.jobsDir, hostNames, config.defaultHost), log);
   // Checked at start by loadConfig; applied to Redis once it answers.
-  void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied'));
+  whenReady(redis, () => void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied')));
   process.on('SIGHUP', () => {
     log.info('SIGHUP: reading jobs/*.yml again');
     void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not reloaded: the ones in force stay'));
@@ -155,7 +155,7 @@ async function worker(config: Config, host: string) {
   const { loadSchedules } = await import('./schedules/file.js');
   const hostNames = config.hosts.map((h) => h.name);
   const schedules = new Schedules(connection, config.queuePrefix, hostNames, () => loadSchedules(config.jobsDir, hostNames, config.defaultHost), log);
-  void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied'));
+  whenReady(connection, () => void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied')));
   const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, ...buildOptions(config) });
   // Workers sweep too: a deployment of `serve` elsewhere and workers here still expires files.
   const sweeper = startArtifactSweeper({ root: config.artifactDir, ttlMs: config.artifactTtlMs, log });
@@ -232,3 +232,9 @@ main(process.argv.slice(2)).catch((err) => {
   process.stderr.write(`dockops: ${(err as Error)?.stack ?? err}\n`);
   process.exit(1);
 });
+
+/** Runs `fn` once the connection is ready (now, or when Redis first answers). */
+function whenReady(conn: { status: string; once(event: 'ready', fn: () => void): unknown }, fn: () => void) {
+  if (conn.status === 'ready') fn();
+  else conn.once('ready', fn);
+}
