@@ -148,7 +148,7 @@ export class ArtifactStore {
             fd = await open(path.join(dir, file), 'r').catch(() => undefined);
             if (!fd) continue;
           }
-          const buf = Buffer.allocUnsafe(1 << 20);
+          const buf = Buffer.allocUnsafe(128 << 10);
           const { bytesRead } = await fd.read(buf, 0, buf.length, pos);
           if (bytesRead > 0) {
             pos += bytesRead;

@@ -214,6 +214,7 @@ export function apiRouter(deps: ApiDeps): Router {
         const ac = new AbortController();
         req.on('close', () => ac.abort());
         res.set({ 'content-type': 'application/octet-stream', 'x-dockops-follow': '1' });
+        deps.log.info({ artifact: id, tokenName: res.locals.tokenName }, 'artifact followed while it is written');
         const stream = deps.artifacts.follow(id, ac.signal);
         stream.on('error', (err) => {
           deps.log.warn({ artifact: id, err: err.message }, 'followed artifact not completed');
