@@ -125,7 +125,7 @@ async function main() {
 ## bench/surface — the command surface at scale (${RUNS} alternating runs each, medians)
 
 Engine with 200 extra containers (created) and 100 extra image tags; dockops is the compiled build
-through the API (`dockops serve`) and a worker process (`dockops worker --host local`); the baseline is Debian's docker CLI (${CLI}). Last run: ${new Date().toISOString()}.
+through the API (\`dockops serve\`) and a worker process (\`dockops worker --host local\`); the baseline is Debian's docker CLI (${CLI}). Last run: ${new Date().toISOString()}.
 
 The CLI door (\`dockops docker …\`) is a Node.js program: its own start-up (\`node -e 0\` alone is
 most of the docker CLI's whole time here) keeps it above the target. The API door row is the same
