@@ -1,8 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { yamlWhere } from '../yaml-where.js';
+import { readYamlDir } from '../yaml-where.js';
 
 /** A branch or tag name, or a /regex/ whose groups feed {\1}…{\9}. */
 const NameOrRegex = z.string().min(1).refine((s) => !s.startsWith('/') || (s.endsWith('/') && s.length > 2 && isRegex(s.slice(1, -1))), { message: 'a /regex/ that compiles' });
@@ -59,30 +56,8 @@ const JobsFile = z.object({ builds: z.array(BuildRepo).default([]) }).passthroug
 
 /** Reads every jobs/*.yml; an error names the file and line. */
 export function loadBuildRules(dir: string): BuildRepo[] {
-  let files: string[] = [];
-  try {
-    files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
-  } catch {
-    return [];
-  }
   const repos: BuildRepo[] = [];
-  const problems: string[] = [];
-  for (const f of files) {
-    const file = path.join(dir, f);
-    const text = readFileSync(file, 'utf8');
-    const doc = parseDocument(text);
-    if (doc.errors.length) {
-      problems.push(`  ${file}: ${doc.errors[0].message}`);
-      continue;
-    }
-    const parsed = JobsFile.safeParse(doc.toJS() ?? {});
-    if (!parsed.success) {
-      for (const i of parsed.error.issues) problems.push(`  ${yamlWhere(file, text, i.path as (string | number)[])}: ${i.path.join('.')}: ${i.message}`);
-      continue;
-    }
-    repos.push(...parsed.data.builds);
-  }
-  if (problems.length) throw new Error(`invalid build rules:\n${problems.join('\n')}`);
+  readYamlDir(dir, JobsFile, 'invalid build rules', (data) => repos.push(...data.builds));
   return repos;
 }
 
