@@ -38,7 +38,7 @@ export class Metrics {
     private readonly log: Logger,
   ) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'dockops_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'dockops_' });
     this.jobsFinished = new Counter({
       name: 'dockops_jobs_finished_total',
       help: 'Jobs finished, by kind, host, BullMQ state (completed/failed) and the docker exit code',
