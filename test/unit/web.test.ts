@@ -4,7 +4,8 @@ import type { Request } from 'express';
 import { ArtifactLinks } from '../../src/artifacts/links.js';
 import { WebAuth, safeNext } from '../../src/ops/session.js';
 import { escapeHtml, scriptJson } from '../../src/ops/html.js';
-import { describeOrigin } from '../../src/ops/job-page.js';
+import { describeOrigin, renderJobPage } from '../../src/ops/job-page.js';
+import { progressLines } from '../../src/render/slack.js';
 
 const KEY = Buffer.alloc(32, 7);
 
@@ -62,4 +63,42 @@ test('a job\'s origin in words never shows a token or Slack\'s response_url', ()
   assert.equal(describeOrigin({ door: 'slack', team: 'T1', channel: 'C1', user: 'U1', responseUrl: 'https://hooks.slack.com/secret' }), 'Slack, user U1 in channel C1 (team T1)');
   assert.equal(describeOrigin({ door: 'github', repo: 'o/r', sha: 'a'.repeat(40), delivery: 'd-1' }), `GitHub, o/r at ${'a'.repeat(12)} (delivery d-1)`);
   assert.equal(describeOrigin({ door: 'schedule', name: 'nightly' }), 'schedule "nightly"');
+});
+
+test('the job page as the server draws it: progress as Slack draws it, hostile text escaped everywhere', () => {
+  const html = renderJobPage(
+    {
+      id: 'local.1',
+      command: `run busybox echo "<b>x</b>"`,
+      host: 'local',
+      kind: 'image.pull',
+      origin: 'API, token "<ci>"',
+      state: 'active',
+      done: false,
+      progress: progressLines({ layers: { abc123: { status: 'Downloading', current: 1_500_000, total: 3_000_000 } }, step: 2, of: 5 }),
+      exitCode: null,
+      error: null,
+      stdout: '',
+      stderr: '',
+      truncated: false,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      startedAt: null,
+      finishedAt: null,
+      files: [{ name: '"><img src=x>.tar', size: 2048, sha256: 'a'.repeat(64), href: '/api/artifacts/x?expires=1&sig=2', expiresAt: '2026-01-02T00:00:00.000Z' }],
+    },
+    [
+      { s: 'stdout', t: '<script>alert(1)</script>\n' },
+      { s: 'stderr', t: '\u001b[31mred\u001b[0m & </pre>\n' },
+    ],
+    2,
+    'NONCE',
+  );
+  assert.match(html, /<pre id="progress">step 2 of 5\nabc123: Downloading 1\.5MB\/3\.0MB<\/pre>/);
+  assert.match(html, /<span class="stdout">&lt;script&gt;alert\(1\)&lt;\/script&gt;\n<\/span><span class="stderr">red &amp; &lt;\/pre&gt;\n<\/span>/);
+  assert.match(html, /<code id="command">run busybox echo &quot;&lt;b&gt;x&lt;\/b&gt;&quot;<\/code>/);
+  assert.match(html, /<dd id="origin">API, token &quot;&lt;ci&gt;&quot;<\/dd>/);
+  assert.match(html, /<a href="\/api\/artifacts\/x\?expires=1&amp;sig=2" download>&quot;&gt;&lt;img src=x&gt;\.tar<\/a>/);
+  assert.match(html, /<script nonce="NONCE">/);
+  assert.match(html, /<script type="application\/json" id="data">\{"id":"local\.1","next":2,"done":false\}<\/script>/);
+  assert.equal((html.match(/<script/g) ?? []).length, 2, 'only the page\'s own scripts');
 });
