@@ -4,6 +4,7 @@ import type { Role } from './policy/roles.js';
 import { loadBuildRules, type BuildRepo } from './builds/rules.js';
 import { parseTargets, type BackupSettings, type BackupTarget } from './backup/target.js';
 import { parseRetention, type Retention } from './backup/retention.js';
+import { AgeKeys, readIdentityFile, readPassphraseFile } from './backup/age.js';
 import { loadSchedules, type Schedule } from './schedules/file.js';
 import { parseTtl } from './render/time.js';
 
@@ -96,6 +97,10 @@ const Env = z.object({
   DOCKOPS_BACKUP_LEVEL: z.coerce.number().int().min(1).max(19).optional(),
   DOCKOPS_BACKUP_KEEP: z.string().default('last=7,daily=7,weekly=4,monthly=12'),
   DOCKOPS_BACKUP_SHRINK_RATIO: z.coerce.number().min(0).max(1).default(0.5),
+  /** age identities (AGE-SECRET-KEY-1… lines) that restore/verify decrypt with; targets encrypt with `age_recipient=` in their URL. */
+  DOCKOPS_BACKUP_AGE_IDENTITY_FILE: z.string().optional(),
+  /** First line: the passphrase of targets with `age_passphrase=true` (encrypts and decrypts). */
+  DOCKOPS_BACKUP_AGE_PASSPHRASE_FILE: z.string().optional(),
   DOCKOPS_RESTORE_IMAGE: z.string().min(1).default('busybox:latest'),
   DOCKOPS_ALERT_CHANNEL: z.string().optional(),
   DOCKOPS_SCHEDULE_CHECK_MS: int(60_000, 200, 3_600_000),
@@ -230,9 +235,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (usesUsergroups(policyFile) && !e.SLACK_BOT_TOKEN) issues.push('  DOCKOPS_POLICY_FILE: grants name slack_usergroups, whose members are looked up with SLACK_BOT_TOKEN (scope usergroups:read): set it');
   const secrets = (e.SLACK_SIGNING_SECRET ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   if (e.SLACK_SIGNING_SECRET !== undefined && secrets.some((x) => x.length < 16)) issues.push('  SLACK_SIGNING_SECRET: looks too short; copy it from your Slack app\'s Basic Information page');
+  // age keys: read once here, kept in private fields (never in job data or logs).
+  let agePassphrase: string | undefined;
+  let ageKeys: AgeKeys | undefined;
+  try {
+    if (e.DOCKOPS_BACKUP_AGE_PASSPHRASE_FILE) agePassphrase = readPassphraseFile(e.DOCKOPS_BACKUP_AGE_PASSPHRASE_FILE);
+  } catch (err) {
+    issues.push(`  DOCKOPS_BACKUP_AGE_PASSPHRASE_FILE: ${(err as Error).message}`);
+  }
+  try {
+    const identities = e.DOCKOPS_BACKUP_AGE_IDENTITY_FILE ? readIdentityFile(e.DOCKOPS_BACKUP_AGE_IDENTITY_FILE) : [];
+    if (identities.length || agePassphrase !== undefined) ageKeys = new AgeKeys({ identities, passphrase: agePassphrase });
+  } catch (err) {
+    issues.push(`  DOCKOPS_BACKUP_AGE_IDENTITY_FILE: ${(err as Error).message}`);
+  }
   let backupTargets: BackupTarget[] = [];
   try {
-    backupTargets = parseTargets(e.DOCKOPS_BACKUP_TARGETS);
+    backupTargets = parseTargets(e.DOCKOPS_BACKUP_TARGETS, { agePassphrase });
   } catch (err) {
     issues.push(`  DOCKOPS_BACKUP_TARGETS: ${(err as Error).message}`);
   }
@@ -266,7 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scheduleCheckMs: e.DOCKOPS_SCHEDULE_CHECK_MS,
     backups: {
       targets: backupTargets,
-      settings: { compression: e.DOCKOPS_BACKUP_COMPRESS, level: e.DOCKOPS_BACKUP_LEVEL, retention, shrinkRatio: e.DOCKOPS_BACKUP_SHRINK_RATIO, restoreImage: e.DOCKOPS_RESTORE_IMAGE },
+      settings: { compression: e.DOCKOPS_BACKUP_COMPRESS, level: e.DOCKOPS_BACKUP_LEVEL, retention, shrinkRatio: e.DOCKOPS_BACKUP_SHRINK_RATIO, restoreImage: e.DOCKOPS_RESTORE_IMAGE, ageKeys },
     },
     buildConcurrency: e.DOCKOPS_BUILD_CONCURRENCY,
     redeployWaitMs: e.DOCKOPS_REDEPLOY_WAIT_MS,

@@ -216,7 +216,22 @@ export function apiRouter(deps: ApiDeps): Router {
 
   r.get('/artifacts/:id', async (req: Request, res: Response) => {
     try {
-      await sendArtifact(deps, String(req.params.id), res);
+      const id = String(req.params.id);
+      // `?follow=1`: an artifact still being written is sent as it grows (the CLI downloads `save -o`
+      // beside the job); the response ends with the last byte, or breaks off if the write fails.
+      if (req.query.follow === '1' && (await deps.artifacts.writing(id))) {
+        const ac = new AbortController();
+        req.on('close', () => ac.abort());
+        res.set({ 'content-type': 'application/octet-stream', 'x-dockops-follow': '1' });
+        const stream = deps.artifacts.follow(id, ac.signal);
+        stream.on('error', (err) => {
+          deps.log.warn({ artifact: id, err: err.message }, 'followed artifact not completed');
+          res.destroy(err);
+        });
+        stream.pipe(res);
+        return;
+      }
+      await sendArtifact(deps, id, res);
     } catch (err) {
       sendError(res, err, deps.log);
     }

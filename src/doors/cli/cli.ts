@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { closeAgents, downloadTo, requestJson, uploadStream } from './http.js';
+import { closeAgents, downloadTo, followDownload, requestJson, uploadStream } from './http.js';
 import { atomicTarget, extractCopy, openSource, planFiles, tarOf } from './files.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 
@@ -119,6 +119,8 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
     }
     jobId = submit.body.id as string;
     if (submit.body.warning) err(`dockops: ${submit.body.warning}`);
+    // `save -o FILE` / `export -o FILE`: download beside the job, from the moment the file exists.
+    const early = plan.download && plan.download !== '-' ? followDownload(url, token, jobId, plan.download, ac.signal) : undefined;
     let from = 0;
     for (;;) {
       const r = await requestJson('GET', `${url}/api/jobs/${jobId}/logs?from=${from}&wait=20`, token, undefined, ac.signal);
@@ -133,6 +135,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
       from = r.body.next;
       if (r.body.done) {
         const job = r.body.job;
+        if (job.state === 'failed' || job.result?.exitCode !== 0) await early?.settle(undefined);
         if (job.state === 'failed') {
           err(`dockops: job ${jobId} failed: ${job.error}`);
           return typeof job.exitCode === 'number' && job.exitCode !== 0 ? job.exitCode : 1;
@@ -159,6 +162,8 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
           } finally {
             rmSync(tmp, { recursive: true, force: true });
           }
+        } else if (plan.download && artifact && result.exitCode === 0 && (await early?.settle(artifact.sha256))) {
+          // Downloaded while the job ran, and its sha256 is the artifact's.
         } else if (plan.download && artifact && result.exitCode === 0) {
           const target = await atomicTarget(plan.download);
           const status = await downloadTo(`${url}/api/artifacts/${artifact.id}`, token, target.stream);
