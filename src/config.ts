@@ -72,6 +72,8 @@ const Env = z.object({
   DOCKOPS_ARTIFACT_MAX_BYTES: int(4 * 1024 ** 3, 1024, 1024 ** 4),
   DOCKOPS_ARTIFACT_TTL: z.string().default('7d'),
   DOCKOPS_ARTIFACT_LINK_TTL: z.string().default('24h'),
+  DOCKOPS_JOB_LINK_TTL: z.string().default('7d'),
+  DOCKOPS_METRICS_TOKEN: z.string().min(16, 'must be 16 characters or more (make one with `openssl rand -hex 24`)').optional(),
   DOCKOPS_LINK_SECRET: z.string().min(32, 'must be 32 characters or more (make one with `openssl rand -hex 32`)').optional(),
   DOCKOPS_ALLOW_PRIVILEGED: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_HOST_NAMESPACES: z.enum(['true', 'false']).default('false'),
@@ -131,6 +133,10 @@ export interface Config {
   artifactTtlMs: number;
   /** How long a signed artifact link lasts when no other TTL is asked for. */
   artifactLinkTtlMs: number;
+  /** How long a signed job page link (the one Slack messages carry) works without a login. */
+  jobLinkTtlMs: number;
+  /** Bearer token GET /metrics asks for; undefined: /metrics is open to whoever reaches the port. */
+  metricsToken?: string;
   /** Key of the signed artifact links; undefined: one kept in the artifact directory (mode 0600). */
   linkSecret?: string;
   logLevel: string;
@@ -267,6 +273,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (artifactTtlMs === undefined) issues.push(`  DOCKOPS_ARTIFACT_TTL: "${e.DOCKOPS_ARTIFACT_TTL}" is not a duration (7d, 24h, 90m, or seconds; 0 keeps artifacts forever)`);
   const artifactLinkTtlMs = parseTtl(e.DOCKOPS_ARTIFACT_LINK_TTL);
   if (!artifactLinkTtlMs || artifactLinkTtlMs > MAX_LINK_TTL_MS) issues.push(`  DOCKOPS_ARTIFACT_LINK_TTL: "${e.DOCKOPS_ARTIFACT_LINK_TTL}" must be a duration from 1s to 30d (24h, 7d, 90m, or seconds)`);
+  const jobLinkTtlMs = parseTtl(e.DOCKOPS_JOB_LINK_TTL);
+  if (!jobLinkTtlMs || jobLinkTtlMs > MAX_LINK_TTL_MS) issues.push(`  DOCKOPS_JOB_LINK_TTL: "${e.DOCKOPS_JOB_LINK_TTL}" must be a duration from 1s to 30d (7d, 24h, 90m, or seconds)`);
   if (issues.length) throw new ConfigError(`invalid configuration (see .env.example):\n${issues.join('\n')}`);
   return {
     github: ghSecrets.length ? { secrets: ghSecrets, token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL.replace(/\/$/, ''), rules } : undefined,
@@ -313,6 +321,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     artifactTtlMs: artifactTtlMs ?? 0,
     artifactLinkTtlMs: artifactLinkTtlMs ?? 0,
     linkSecret: e.DOCKOPS_LINK_SECRET,
+    jobLinkTtlMs: jobLinkTtlMs ?? 0,
+    metricsToken: e.DOCKOPS_METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
     policy: {
       allowPrivileged: e.DOCKOPS_ALLOW_PRIVILEGED === 'true',

@@ -58,7 +58,16 @@ async function serve(config: Config, withWorkers: string[]) {
     usergroups = new SlackUsergroups(new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, timeout: 2000, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }));
   }
   const permissions = new Permissions(config.policyFile, config.slackDefaultRole, usergroups);
-  app.use('/api', apiRouter({ jobs, redis, artifacts, links, permissions, tokens: config.apiTokens, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log }));
+  // Observability and the web pages (README "Operations"): /metrics, /jobs/:id, /admin/queues.
+  const [{ Metrics }, { WebAuth }, { jobPageRouter }, { boardRouter, BOARD_PATH }] = await Promise.all([import('./ops/metrics.js'), import('./ops/session.js'), import('./ops/job-page.js'), import('./ops/board.js')]);
+  const metrics = new Metrics(jobs, redis, log).start();
+  app.use(metrics.middleware());
+  app.get('/metrics', metrics.handler(config.metricsToken));
+  const webAuth = new WebAuth(config.apiTokens, links, config.publicUrl.startsWith('https:'));
+  app.use(webAuth.router());
+  app.use(jobPageRouter({ jobs, links, auth: webAuth, log }));
+  app.use(BOARD_PATH, webAuth.require(), boardRouter(jobs));
+  app.use('/api', apiRouter({ jobs, redis, artifacts, links, jobLinkTtlMs: config.jobLinkTtlMs, permissions, tokens: config.apiTokens, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log }));
   let slackReporter: { close(): Promise<void> } | undefined;
   let slackSocket: { close(): Promise<void> } | undefined;
   if (config.slack) {
@@ -76,7 +85,7 @@ async function serve(config: Config, withWorkers: string[]) {
     }
     const { WebClient } = await import('@slack/web-api');
     const web = config.slack.botToken ? new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, logLevel: undefined }) : undefined;
-    slackReporter = await startSlackReporter({ jobs, redis, log, publicUrl: config.publicUrl, web, liveAfterMs: config.slack.liveAfterMs, links });
+    slackReporter = await startSlackReporter({ jobs, redis, log, publicUrl: config.publicUrl, web, liveAfterMs: config.slack.liveAfterMs, links, jobLinkTtlMs: config.jobLinkTtlMs });
   }
   let githubReporter: { close(): Promise<void> } | undefined;
   if (config.github) {
@@ -92,7 +101,7 @@ async function serve(config: Config, withWorkers: string[]) {
   if (config.github && config.slack?.botToken) {
     const [{ startSlackBuildReporter }, { WebClient }] = await Promise.all([import('./report/slack-builds.js'), import('@slack/web-api')]);
     const web = new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl });
-    buildReporter = startSlackBuildReporter({ jobs, redis, log, publicUrl: config.publicUrl, web });
+    buildReporter = startSlackBuildReporter({ jobs, redis, log, publicUrl: config.publicUrl, web, jobPage: (id: string) => links.signJobPage(id, config.jobLinkTtlMs).url });
   }
   const { Schedules } = await import('./schedules/service.js');
   const { loadSchedules } = await import('./schedules/file.js');
@@ -106,7 +115,7 @@ async function serve(config: Config, withWorkers: string[]) {
   });
   const { startScheduleReporter } = await import('./report/schedule.js');
   const slackWeb = config.slack?.botToken ? new (await import('@slack/web-api')).WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl }) : undefined;
-  const scheduleReporter = startScheduleReporter({ jobs, redis, schedules, log, publicUrl: config.publicUrl, web: slackWeb, alertChannel: config.alertChannel, checkMs: config.scheduleCheckMs });
+  const scheduleReporter = startScheduleReporter({ jobs, redis, schedules, log, publicUrl: config.publicUrl, jobPage: (id: string) => links.signJobPage(id, config.jobLinkTtlMs).url, web: slackWeb, alertChannel: config.alertChannel, checkMs: config.scheduleCheckMs });
   const workers = withWorkers.map((host) => {
     const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
     connection.on('error', () => undefined);
@@ -130,6 +139,7 @@ async function serve(config: Config, withWorkers: string[]) {
     await githubReporter?.close();
     await buildReporter?.close();
     await scheduleReporter.close();
+    await metrics.close();
     await schedules.close();
     await jobs.close();
     redis.disconnect();

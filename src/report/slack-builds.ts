@@ -13,6 +13,8 @@ export interface SlackBuildDeps {
   redis: Redis;
   log: Logger;
   publicUrl: string;
+  /** The signed link to a job's page; without it, the job's log in the API. */
+  jobPage?: (jobId: string) => string;
   web: WebClient;
 }
 
@@ -66,7 +68,7 @@ async function send(deps: SlackBuildDeps, jobId: string, m: Message) {
     const { entries } = await deps.jobs.logs(jobId, 0).catch(() => ({ entries: [] as Array<{ s: string; t: string }> }));
     log = entries.filter((e) => e.s !== 'progress').map((e) => e.t).join('');
   }
-  const msg = buildMessage(v, { logUrl: `${deps.publicUrl}/api/jobs/${jobId}/logs`, log, cancel: cancelButton(jobId), retry: retryButton(jobId) });
+  const msg = buildMessage(v, { logUrl: deps.jobPage ? deps.jobPage(jobId) : `${deps.publicUrl}/api/jobs/${jobId}/logs`, log, cancel: cancelButton(jobId), retry: retryButton(jobId) });
   const text = JSON.stringify(msg.blocks);
   if (isTerminal(v)) m.done = true;
   if (text === m.lastText) return;

@@ -127,7 +127,7 @@ test('one message per build: queued → building step k of n → pushed with tag
   for (const v of versions.slice(0, -1)) assert.deepEqual(v.buttons, ['dockops_cancel'], `${stateOf(v)} carries Cancel`);
   assert.match(final.shown, new RegExp(`^\\*${REPO}\\* \`main\` @ \`${sha.slice(0, 7)}\` → \`${image}:latest\``));
   assert.match(final.shown, new RegExp(`:white_check_mark: pushed \`${image}:latest\` · digest \`sha256:[0-9a-f]{64}\` · \\d+\\.\\d s`));
-  assert.match(final.shown, new RegExp(`job ${jobId} on local · <https://dockops\\.example\\.com/api/jobs/${jobId}/logs\\|whole log>`));
+  assert.match(final.shown, new RegExp(`job ${jobId} on local · <https://dockops\\.example\\.com/jobs/${jobId}\\?expires=\\d+&sig=[0-9a-f]{64}\\|whole log>`));
   assert.deepEqual(final.buttons, [], 'nothing to cancel or retry');
   assert.equal(final.text, `build ${REPO}@main (${sha.slice(0, 7)}): pushed`);
 });
@@ -144,7 +144,7 @@ test('a failed build shows the last 30 lines of its log, a link to all of it, an
   assert.equal(shownLines.length, 30, 'the last 30 lines of the log');
   assert.ok(shownLines.includes('output line 40'));
   assert.ok(!shownLines.includes('output line 5'), 'earlier lines are behind the link');
-  assert.match(failed.shown, new RegExp(`<https://dockops\\.example\\.com/api/jobs/${jobId}/logs\\|whole log>`));
+  assert.match(failed.shown, new RegExp(`<https://dockops\\.example\\.com/jobs/${jobId}\\?expires=\\d+&sig=[0-9a-f]{64}\\|whole log>`));
   assert.deepEqual(failed.buttons, ['dockops_retry']);
   const leftovers = dockerCli(['ps', '-a', '--no-trunc', '--format', '{{.Command}}']).stdout;
   assert.ok(!leftovers.includes('echo output line 40; exit 3'), 'the failed step left no container behind');

@@ -31,6 +31,8 @@ export interface ApiDeps {
   artifacts: ArtifactStore;
   /** Signs links to artifacts that work without a token until they expire. */
   links: ArtifactLinks;
+  /** How long the signed job page link in a job's view lasts (DOCKOPS_JOB_LINK_TTL); none when unset. */
+  jobLinkTtlMs?: number;
   permissions: Permissions;
   redis: Redis;
   tokens: Map<string, string>;
@@ -75,8 +77,15 @@ async function sendArtifact(deps: ApiDeps, id: string, res: Response) {
   stream.pipe(res);
 }
 
-/** A job's view with a fresh signed link on each of its artifacts (links are never stored in Redis). */
-function withLinks<T extends { result: { artifacts?: Array<{ id: string }> } | null }>(view: T, links: ArtifactLinks): T {
+/**
+ * A job's view with a fresh signed link on each of its artifacts and, when configured, a signed
+ * link to its web page (`page`). Links are never stored in Redis.
+ */
+function withLinks<T extends { id?: string | null; result: { artifacts?: Array<{ id: string }> } | null }>(view: T, links: ArtifactLinks, pageTtlMs?: number): T {
+  if (pageTtlMs && view.id) {
+    const l = links.signJobPage(view.id, pageTtlMs);
+    view = { ...view, page: { url: l.url, expiresAt: l.expiresAt } };
+  }
   if (!view.result?.artifacts?.length) return view;
   const artifacts = view.result.artifacts.map((a) => {
     const l = links.sign(a.id);
@@ -163,7 +172,7 @@ export function apiRouter(deps: ApiDeps): Router {
           if (TERMINAL.has(state)) {
             const fresh = await deps.jobs.get(job.id as string);
             const { entries } = await deps.jobs.logs(job.id as string, 0);
-            res.status(200).location(`/api/jobs/${job.id}`).json({ id: job.id, host, kind: outcome.spec.kind, done: true, job: fresh ? withLinks(await jobView(fresh), deps.links) : undefined, entries });
+            res.status(200).location(`/api/jobs/${job.id}`).json({ id: job.id, host, kind: outcome.spec.kind, done: true, job: fresh ? withLinks(await jobView(fresh), deps.links, deps.jobLinkTtlMs) : undefined, entries });
             return;
           }
           if (closed || Date.now() >= deadline) break;
@@ -268,7 +277,7 @@ export function apiRouter(deps: ApiDeps): Router {
         res.status(404).json({ error: 'not_found', message: `no job ${req.params.id} (it may have expired)` });
         return;
       }
-      res.json(withLinks(await jobView(job), deps.links));
+      res.json(withLinks(await jobView(job), deps.links, deps.jobLinkTtlMs));
     } catch (err) {
       sendError(res, err, deps.log);
     }
@@ -299,7 +308,7 @@ export function apiRouter(deps: ApiDeps): Router {
         if (entries.length || done || Date.now() >= deadline || closed) {
           // Re-read the job: the copy above may predate its completion (and so its result).
           const fresh = done ? await deps.jobs.get(id) : undefined;
-          const view = fresh ? withLinks(await jobView(fresh), deps.links) : undefined;
+          const view = fresh ? withLinks(await jobView(fresh), deps.links, deps.jobLinkTtlMs) : undefined;
           res.json({ entries, next, state, done, job: view });
           return;
         }
