@@ -68,7 +68,7 @@ export class ArtifactStore {
     });
     const partial = path.join(dir, `.partial-${safe}`);
     try {
-      await pipeline(source, meter, createWriteStream(partial, { mode: 0o600 }));
+      await pipeline(source, meter, createWriteStream(partial, { mode: 0o600, highWaterMark: 4 << 20 }));
       await rename(partial, path.join(dir, safe));
       const a: Artifact = { id, name: safe, size, sha256: hash.digest('hex'), createdAt: new Date().toISOString(), jobId };
       await writeFile(path.join(dir, 'meta.json'), JSON.stringify(a));
@@ -108,6 +108,15 @@ export class ArtifactStore {
     const a = await this.stat(id);
     if (!a) throw new UsageError(`no artifact ${id} (upload it first, or it has expired)`, 1);
     return { artifact: a, stream: createReadStream(path.join(this.dir(id), a.name)) };
+  }
+
+  /**
+   * A stream of the artifact for a consumer that reads it once, front to back (load, import): a
+   * complete artifact is read from disk; one still being uploaded is followed as it arrives.
+   */
+  async stream(id: string, signal?: AbortSignal): Promise<Readable> {
+    if (await this.writing(id)) return this.follow(id, signal);
+    return (await this.open(id)).stream;
   }
 
   /** True while an artifact is being written (its directory is there, its meta.json not yet). */

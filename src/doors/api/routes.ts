@@ -202,6 +202,24 @@ export function apiRouter(deps: ApiDeps): Router {
         req.resume();
         return;
       }
+      // `?follow=1`: the answer starts at once with the artifact's id (one JSON line), so a job can read
+      // it while it is still arriving (load, import); the last line says how the upload ended.
+      if (req.query.follow === '1') {
+        let started = false;
+        try {
+          const a = await deps.artifacts.write(String(req.query.name ?? 'upload'), req, undefined, (s) => {
+            started = true;
+            res.status(201).set('content-type', 'application/x-ndjson').location(`/api/artifacts/${s.id}`);
+            res.write(`${JSON.stringify({ id: s.id, name: s.name, state: 'writing' })}\n`);
+          });
+          deps.log.info({ artifact: a.id, size: a.size, tokenName: res.locals.tokenName }, 'artifact uploaded');
+          res.end(`${JSON.stringify({ ...a, state: 'complete' })}\n`);
+        } catch (err) {
+          if (!started) throw err;
+          res.end(`${JSON.stringify({ state: 'failed', error: err instanceof ArtifactTooLarge ? 'too_large' : 'upload_failed', message: (err as Error).message })}\n`);
+        }
+        return;
+      }
       const a = await deps.artifacts.write(String(req.query.name ?? 'upload'), req);
       deps.log.info({ artifact: a.id, size: a.size, tokenName: res.locals.tokenName }, 'artifact uploaded');
       res.status(201).location(`/api/artifacts/${a.id}`).json(a);

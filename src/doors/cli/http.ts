@@ -80,6 +80,55 @@ export function uploadStream(url: string, token: string, body: NodeJS.ReadableSt
   });
 }
 
+/**
+ * Uploads with `?follow=1`: resolves as soon as the server names the artifact (its first line), while
+ * the body is still being sent, so the job can start reading it; `done` resolves with the last line
+ * (the complete artifact, or why the upload failed); `abort()` stops sending.
+ */
+export function uploadFollow(url: string, token: string, body: NodeJS.ReadableStream): Promise<{ status: number; first: any; done: Promise<any>; abort(): void }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const u = new URL(url);
+  u.searchParams.set('follow', '1');
+  const mod = u.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const req = mod.request(u, { method: 'POST', agent: u.protocol === 'https:' ? agents.https : agents.http, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } }, (res) => {
+      let text = '';
+      let first: unknown;
+      let resolveDone: (v: unknown) => void;
+      const done = new Promise((r) => (resolveDone = r));
+      const parse = (line: string) => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          return { message: line };
+        }
+      };
+      res.on('data', (c: Buffer) => {
+        text += c.toString('utf8');
+        const nl = text.indexOf('\n');
+        if (first === undefined && nl >= 0) {
+          first = parse(text.slice(0, nl));
+          settled = true;
+          resolve({ status: res.statusCode ?? 0, first, done, abort: () => req.destroy() });
+        }
+      });
+      res.on('end', () => {
+        const lines = text.trim().split('\n');
+        const last = parse(lines[lines.length - 1] ?? '');
+        if (!settled) {
+          settled = true;
+          resolve({ status: res.statusCode ?? 0, first: last, done: Promise.resolve(last), abort: () => undefined });
+        }
+        resolveDone(last);
+      });
+      res.on('error', () => resolveDone({ state: 'failed', message: 'the upload was cut off' }));
+    });
+    req.on('error', (err) => (settled ? undefined : reject(err)));
+    body.on('error', (err) => req.destroy(err));
+    body.pipe(req);
+  });
+}
+
 /** Streams a download into `out`; resolves with the HTTP status (the body is only written on 200). */
 export function downloadTo(url: string, token: string, out: NodeJS.WritableStream): Promise<number> {
   const u = new URL(url);
