@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { jobView, type JobData, type JobQueues } from '../jobs/queue.js';
@@ -102,7 +103,7 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
       try {
         const final = file ? message({ fileInThread: file.name }) : msg;
         await deps.web.chat.update({ channel: mine.channel, ts: mine.ts, text: final.text, blocks: final.blocks as never });
-        await deleteOriginal(origin.responseUrl);
+        await deleteOriginal(deps, origin.responseUrl, data.submittedAt);
         deps.log.info({ jobId }, 'slack live message finished');
         if (file && !(await uploadToThread(deps, jobId, data, mine.channel, mine.ts, file))) {
           await deps.web.chat.update({ channel: mine.channel, ts: mine.ts, text: msg.text, blocks: msg.blocks as never }).catch(() => undefined);
@@ -123,7 +124,7 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
       deps.log.warn({ jobId, err: (err as Error).message }, 'slack result message failed; answering through response_url with a link');
     }
     if (ts) {
-      await deleteOriginal(origin.responseUrl);
+      await deleteOriginal(deps, origin.responseUrl, data.submittedAt);
       if (!(await uploadToThread(deps, jobId, data, origin.channel, ts, file))) {
         await deps.web.chat.update({ channel: origin.channel, ts, text: msg.text, blocks: msg.blocks as never }).catch(() => undefined);
       }
@@ -133,6 +134,14 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
   }
   const body = JSON.stringify({ response_type: isPrivate ? 'ephemeral' : 'in_channel', replace_original: true, ...msg, cut: undefined });
   for (let attempt = 1; attempt <= 3; attempt++) {
+    if (!(await useResponseUrl(deps.redis, deps.jobs.prefix, origin.responseUrl, data.submittedAt).catch(() => true))) {
+      // Slack would refuse it: the result goes to the channel with the bot token instead, or only to the log and the job page.
+      if (deps.web && !isPrivate) {
+        await deps.web.chat.postMessage({ channel: origin.channel, text: msg.text, blocks: msg.blocks as never }).catch((err) => deps.log.warn({ jobId, err: (err as Error).message }, 'slack result not posted'));
+        deps.log.info({ jobId }, 'slack result posted with the bot token (response_url used up or expired)');
+      } else deps.log.warn({ jobId }, 'slack result not delivered: response_url used up (5 uses) or older than 30 minutes; the job page has it');
+      return;
+    }
     try {
       const res = await fetch(origin.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       if (res.ok) {
@@ -172,8 +181,25 @@ async function uploadToThread(deps: SlackReporterDeps, jobId: string, data: JobD
   }
 }
 
-/** Removes the "queued" line the slash command's ack left (its response_url can). */
-async function deleteOriginal(responseUrl: string) {
+/** A response_url may be used 5 times within 30 minutes of the command (Slack's rule). */
+export const RESPONSE_URL_USES = 5;
+export const RESPONSE_URL_TTL_MS = 30 * 60_000;
+
+/**
+ * Counts one use of a response_url in Redis (shared by every API process) and says whether Slack
+ * still accepts it: at most 5 uses, within 30 minutes of the command.
+ */
+export async function useResponseUrl(redis: Redis, prefix: string, url: string, submittedAt: number, now = Date.now()): Promise<boolean> {
+  if (now - submittedAt >= RESPONSE_URL_TTL_MS) return false;
+  const key = `${prefix}:slack-response-url:${createHash('sha256').update(url).digest('hex').slice(0, 32)}`;
+  const n = await redis.incr(key);
+  if (n === 1) await redis.pexpire(key, RESPONSE_URL_TTL_MS);
+  return n <= RESPONSE_URL_USES;
+}
+
+/** Removes the "queued" line the slash command's ack left (its response_url can), if a use is left. */
+async function deleteOriginal(deps: SlackReporterDeps, responseUrl: string, submittedAt: number) {
+  if (!(await useResponseUrl(deps.redis, deps.jobs.prefix, responseUrl, submittedAt).catch(() => false))) return;
   await fetch(responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delete_original: true }) }).catch(() => undefined);
 }
 
