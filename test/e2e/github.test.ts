@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { sign } from '@octokit/webhooks-methods';
 import { Queue } from 'bullmq';
-import { startService, type Service } from '../support/service.js';
+import { api, startService, type Service } from '../support/service.js';
 import { dockerCli, dropPrefix, redis, uniqueName } from '../support/env.js';
 
 const require = createRequire(import.meta.url);
@@ -22,6 +22,7 @@ let dir: string;
 let sha: string;
 let svc: Service;
 let image: string;
+let tagImage: string;
 const statuses: Array<{ path: string; body: any }> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
 let github: http.Server;
 
@@ -56,11 +57,15 @@ before(async () => {
   git('commit', '-qm', 'first');
   sha = git('rev-parse', 'HEAD');
   image = `localhost:5000/${uniqueName('gh')}`;
+  tagImage = `localhost:5000/${uniqueName('ghtag')}`;
   const jobs = path.join(dir, 'jobs');
   mkdirSync(jobs);
   writeFileSync(
     path.join(jobs, 'builds.yml'),
-    `builds:\n  - repository: Codertocat/Hello-World\n    source: file://${repo}\n    image: ${image}\n    rules:\n      - type: branch\n        name: main\n        tag: latest\n      - type: branch\n        name: main\n        tag: "{short_sha}"\n`,
+    `builds:\n  - repository: Codertocat/Hello-World\n    source: file://${repo}\n    image: ${image}\n    rules:\n      - type: branch\n        name: main\n        tag: latest\n      - type: branch\n        name: main\n        tag: "{short_sha}"\n` +
+      // Tag builds with semver tags, and a registry nothing listens on.
+      `  - repository: Codertocat/Tagged\n    source: file://${repo}\n    image: ${tagImage}\n    rules:\n      - type: tag\n        name: /^v\\d+\\.\\d+\\.\\d+.*$/\n        semver: true\n` +
+      `  - repository: Codertocat/Unreachable\n    source: file://${repo}\n    image: 127.0.0.1:1/dockops-test/unreachable\n    rules:\n      - type: branch\n        name: main\n        tag: latest\n`,
   );
   // A stand-in for api.github.com, answering commit statuses as GitHub does.
   github = http.createServer((req, res) => {
@@ -88,6 +93,8 @@ after(async () => {
   await dropPrefix(r, svc.prefix);
   r.disconnect();
   dockerCli(['rmi', `${image}:latest`, `${image}:${sha.slice(0, 7)}`]);
+  dockerCli(['rmi', ...['v1.2.3', '1.2.3', '1.2', '1', 'latest'].map((t) => `${tagImage}:${t}`)]);
+  dockerCli(['rmi', '127.0.0.1:1/dockops-test/unreachable:latest']);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -154,4 +161,58 @@ test('refused or ignored with a reason: bad signature, ping, other events, delet
   assert.match(unmatched.body.ignored, /no build rule matches refs\/heads\/feature of Codertocat\/Hello-World/);
   const big = await fetch(`${svc.url}/webhooks/github`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push' }, body: Buffer.alloc(26 * 1024 * 1024, 32) });
   assert.equal(big.status, 413);
+});
+
+/** Waits for a job on the service's queue to finish; returns it. */
+async function finished(id: string) {
+  const r = redis();
+  const q = new Queue('jobs-local', { connection: r, prefix: svc.prefix });
+  try {
+    for (let i = 0; i < 600; i++) {
+      const state = (await (await q.getJob(id))?.getState()) ?? '';
+      if (state === 'completed' || state === 'failed') break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return await q.getJob(id);
+  } finally {
+    await q.close();
+    r.disconnect();
+  }
+}
+
+test('a tag push builds with semver tags; create, delete and release events are answered with a reason', async () => {
+  const payload = realPush(4);
+  payload.ref = 'refs/tags/v1.2.3';
+  payload.after = sha;
+  payload.repository.full_name = 'Codertocat/Tagged';
+  const res = await deliver('push', payload);
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  assert.equal(res.body.jobs.length, 1);
+  const job = await finished(res.body.jobs[0]);
+  assert.equal((job?.returnvalue as { exitCode: number }).exitCode, 0, (job?.returnvalue as { stderr: string })?.stderr);
+  const tags = await (await fetch(`http://127.0.0.1:5000/v2/${tagImage.replace('localhost:5000/', '')}/tags/list`)).json();
+  for (const t of ['1.2.3', '1.2', '1', 'latest']) assert.ok(tags.tags.includes(t), `tag ${t} pushed (got ${tags.tags.join(', ')})`);
+  for (const event of ['create', 'delete', 'release']) {
+    const ex = structuredClone(examples.find((e) => e.name === event)!.examples[0]);
+    const answer = await deliver(event, ex);
+    assert.equal(answer.status, 202, event);
+    assert.match(answer.body.ignored, new RegExp(`"${event}" is not one`));
+  }
+});
+
+test('an unreachable registry fails the build with the engine\'s words and a failure status on the commit', async () => {
+  const payload = realPush(4);
+  payload.ref = 'refs/heads/main';
+  payload.after = sha;
+  payload.repository.full_name = 'Codertocat/Unreachable';
+  const before = statuses.length;
+  const res = await deliver('push', payload);
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  const job = await finished(res.body.jobs[0]);
+  const result = job?.returnvalue as { exitCode: number; stderr: string } | undefined;
+  const logs = (await api(svc, 'GET', `/api/jobs/${res.body.jobs[0]}/logs`)).body.entries.map((e: { t: string }) => e.t).join('');
+  assert.notEqual(result?.exitCode ?? 1, 0, 'the build did not succeed');
+  assert.match(`${job?.failedReason ?? ''} ${result?.stderr ?? ''} ${logs}`, /127\.0\.0\.1:1|connection refused|connect/i);
+  for (let i = 0; i < 50 && !statuses.slice(before).some((s) => s.body.state === 'failure' || s.body.state === 'error'); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(statuses.slice(before).some((s) => s.body.state === 'failure' || s.body.state === 'error'), 'the commit says it failed');
 });
