@@ -14,7 +14,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue, QueueEvents, Worker } from 'bullmq';
@@ -53,24 +53,12 @@ async function main() {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   const prefix = `dockops-soak-${randomBytes(3).toString('hex')}`;
   const token = randomBytes(16).toString('hex');
+  const logFile = `/tmp/${prefix}.log`;
   const svc = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), 'start'], {
     env: { ...process.env, DOCKER_HOST, REDIS_URL, DOCKOPS_PORT: '0', DOCKOPS_ANNOUNCE: '1', DOCKOPS_API_TOKENS: `soak:${token}`, DOCKOPS_QUEUE_PREFIX: prefix, DOCKOPS_WORKER_CONCURRENCY: '4', LOG_LEVEL: 'info', DOCKOPS_ARTIFACT_DIR: `/tmp/${prefix}-artifacts`, DOCKOPS_BACKUP_TARGETS: `local=file:///tmp/${prefix}-backups` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  // The worker's own record of each run: one "job started" line per attempt.
-  const started = new Map<string, number>();
-  let buf = '';
-  svc.stdout!.on('data', (c: Buffer) => {
-    buf += c.toString();
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line.includes('"job started"')) {
-        const id = /"jobId":"([^"]+)"/.exec(line)?.[1];
-        if (id) started.set(id, (started.get(id) ?? 0) + 1);
-      }
-    }
+    // The log goes to a file: a pipe read by this process could push back on the service's logger
+    // and show up as memory growth that is the bench's, not the service's.
+    stdio: ['ignore', openSync(logFile, 'w'), 'pipe'],
   });
   const url = await new Promise<string>((resolve) => {
     let e = '';
@@ -128,6 +116,14 @@ async function main() {
   await new Promise((r) => svc.once('exit', r));
   await events.close();
 
+  // The worker's own record of each run: one "job started" line per attempt.
+  const started = new Map<string, number>();
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('"job started"')) continue;
+    const id = /"jobId":"([^"]+)"/.exec(line)?.[1];
+    if (id) started.set(id, (started.get(id) ?? 0) + 1);
+  }
+  rmSync(logFile, { force: true });
   const twice = [...completed.values()].filter((n) => n > 1).length;
   const runTwice = [...started.values()].filter((n) => n > 1).length;
   const lost = submitted.filter((id) => !completed.has(id) && !failed.has(id)).length;

@@ -66,7 +66,7 @@ test('build: git URL contexts only; flags; alias', () => {
   const s = spec('build -t a:1 -t b --build-arg X=1 --build-arg BARE --label k=v --label bare --no-cache --pull --target t -q -f sub/Df file:///tmp/r#main:dir');
   assert.deepEqual(s, {
     kind: 'image.build', context: 'file:///tmp/r#main:dir', tags: ['a:1', 'b'], file: 'sub/Df', buildArgs: { X: '1' }, labels: { k: 'v', bare: '' },
-    noCache: true, pull: true, target: 't', quiet: true, forceRm: false,
+    noCache: true, pull: true, target: 't', quiet: true, forceRm: false, cacheFrom: [],
   });
   assert.equal((spec('build --force-rm file:///tmp/r') as { forceRm: boolean }).forceRm, true);
   assert.equal((spec('image build https://example.com/r.git') as { kind: string }).kind, 'image.build');
@@ -122,4 +122,11 @@ test('system prune: refused without -f, filters, destructive, output blocks', ()
     systemPruneText({ containers: ['c1'], networks: ['n1'], volumes: [], images: [{ Untagged: 'x:1' }, { Deleted: 'sha256:1' }], buildCache: [], spaceReclaimed: 2048 }),
     'Deleted Containers:\nc1\n\nDeleted Networks:\nn1\n\nDeleted Images:\nuntagged: x:1\ndeleted: sha256:1\n\nTotal reclaimed space: 2.048kB\n',
   );
+});
+
+test('build --cache-from: repeated, checked as references', () => {
+  const o = parseCommand('build --cache-from localhost:5000/app:latest --cache-from app:prev https://127.0.0.1/r.git');
+  assert.equal(o.type, 'spec');
+  assert.deepEqual(o.type === 'spec' && (o.spec as { cacheFrom: string[] }).cacheFrom, ['localhost:5000/app:latest', 'app:prev']);
+  assert.throws(() => parseCommand('build --cache-from UPPER:x https://127.0.0.1/r.git'), /invalid argument "UPPER:x" for "--cache-from" flag: invalid reference format/);
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UnrecoverableError } from 'bullmq';
 import { defineCommand } from '../define.js';
 import { imageBuild } from '../image/build.js';
+import { imagePull } from '../image/pull.js';
 import { imagePush } from '../image/push.js';
 import { UsageError } from '../../errors.js';
 import type { JobResult, RunContext } from '../../jobs/types.js';
@@ -64,7 +65,30 @@ async function admit(spec: AutobuildSpec, ctx: RunContext) {
   };
 }
 
+/**
+ * The rule's previous image (its first tag, as the last build pushed it), made available to the
+ * engine as a build cache: taken from the engine if it is there, else pulled quietly from the
+ * registry. The first build of a rule has none, which is no error.
+ */
+async function previousImage(spec: AutobuildSpec, ctx: RunContext): Promise<string[]> {
+  const ref = spec.tags[0];
+  if (!ref) return [];
+  try {
+    await ctx.docker.getImage(ref).inspect();
+    return [ref];
+  } catch {
+    if (!spec.push) return [];
+  }
+  const pulled = await imagePull.run({ kind: 'image.pull', image: ref, allTags: false, quiet: true }, ctx).catch(() => undefined);
+  if (pulled?.exitCode === 0) {
+    ctx.output('stdout', `Using ${ref} (the previous build of this rule) as build cache\n`);
+    return [ref];
+  }
+  return [];
+}
+
 async function buildAndPush(spec: AutobuildSpec, ctx: RunContext): Promise<JobResult> {
+  const cacheFrom = await previousImage(spec, ctx);
   const built = await imageBuild.run(
     {
       kind: 'image.build',
@@ -79,6 +103,7 @@ async function buildAndPush(spec: AutobuildSpec, ctx: RunContext): Promise<JobRe
       quiet: false,
       // Unattended builds leave no container of a failed step behind.
       forceRm: true,
+      cacheFrom,
     },
     ctx,
   );

@@ -32,6 +32,8 @@ export const ImageBuildSpec = z.object({
   quiet: z.boolean(),
   /** Remove intermediate containers even when a step fails (docker build --force-rm). */
   forceRm: z.boolean().default(false),
+  /** Images the engine may take cached layers from (docker build --cache-from). */
+  cacheFrom: z.array(z.string()).default([]),
 });
 export type ImageBuildSpec = z.infer<typeof ImageBuildSpec>;
 
@@ -107,6 +109,7 @@ export const imageBuild = defineCommand({
     { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress the build output and print image ID on success' },
     { name: 'tag', short: 't', type: 'list', valueName: 'list', help: "Name and optionally a tag in the 'name:tag' format" },
     { name: 'target', type: 'string', valueName: 'string', help: 'Set the target build stage to build.' },
+    { name: 'cache-from', type: 'list', valueName: 'strings', help: 'Images to consider as cache sources' },
   ],
   spec: ImageBuildSpec,
   toSpec(p) {
@@ -152,6 +155,10 @@ export const imageBuild = defineCommand({
       target: (p.flags.target as string) || undefined,
       quiet: p.flags.quiet as boolean,
       forceRm: p.flags['force-rm'] as boolean,
+      cacheFrom: ((p.flags['cache-from'] as string[] | undefined) ?? []).map((r) => {
+        if (!isValidRef(r)) throw new UsageError(`invalid argument "${r}" for "--cache-from" flag: invalid reference format`);
+        return r;
+      }),
     };
   },
   async run(spec, ctx) {
@@ -179,6 +186,8 @@ export const imageBuild = defineCommand({
           abortSignal: ctx.signal,
         };
         if (spec.target) opts.target = spec.target;
+        // The Engine API takes the list as one JSON array.
+        if (spec.cacheFrom.length) opts.cachefrom = JSON.stringify(spec.cacheFrom);
         stream = (await ctx.docker.buildImage(body as unknown as NodeJS.ReadableStream, opts as {})) as unknown as Readable;
       } catch (err) {
         body.destroy();
