@@ -46,8 +46,9 @@ async function serve(config: Config, withWorkers: string[]) {
   }
   const sweeper = startArtifactSweeper({ root: config.artifactDir, ttlMs: config.artifactTtlMs, log });
   const engines = dockerClients(config.hosts);
-  const redis = redisConnection({ url: config.redisUrl, role: 'producer' });
+  const redis = redisConnection({ ...config.redis, role: 'producer' });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
+  void import('./ops/redis-check.js').then((m) => m.warnAboutRedisSettings(redis, log));
   const jobs = new JobQueues(redis, config.queuePrefix, config.hosts.map((h) => h.name), config.keepJobs);
   const app = createApp({ redis, engines, log });
   const { Permissions, usesUsergroups } = await import('./policy/file.js');
@@ -101,7 +102,7 @@ async function serve(config: Config, withWorkers: string[]) {
   const slackWeb = config.slack?.botToken ? new (await import('@slack/web-api')).WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl }) : undefined;
   const scheduleReporter = startScheduleReporter({ jobs, redis, schedules, log, publicUrl: config.publicUrl, web: slackWeb, alertChannel: config.alertChannel, checkMs: config.scheduleCheckMs });
   const workers = withWorkers.map((host) => {
-    const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
+    const connection = redisConnection({ ...config.redis, role: 'worker' });
     connection.on('error', () => undefined);
     return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules });
   });
@@ -141,8 +142,9 @@ async function worker(config: Config, host: string) {
   const artifacts = new ArtifactStore(config.artifactDir, config.artifactMaxBytes);
   if (!config.hosts.some((h) => h.name === host)) fatal(`--host ${host}: not one of DOCKOPS_DOCKER_HOSTS (${config.hosts.map((h) => h.name).join(', ')})`);
   const docker = dockerClients(config.hosts).get(host)!;
-  const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
+  const connection = redisConnection({ ...config.redis, role: 'worker' });
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
+  void import('./ops/redis-check.js').then((m) => m.warnAboutRedisSettings(connection, log));
   const { Schedules } = await import('./schedules/service.js');
   const { loadSchedules } = await import('./schedules/file.js');
   const hostNames = config.hosts.map((h) => h.name);
