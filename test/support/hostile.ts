@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMANDS } from '../../src/commands/index.js';
+import { COMMANDS, JobSpec, parseCommand } from '../../src/commands/index.js';
+import { checkPolicy } from '../../src/policy/index.js';
+import { DockopsError } from '../../src/errors.js';
+import type { RunPolicy } from '../../src/config.js';
 import type { FlagDef } from '../../src/commands/parse.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -60,8 +63,14 @@ export const anyWords: fc.Arbitrary<string[]> = fc.oneof(
   fc.array(fc.string({ unit: 'binary', maxLength: 20 }), { maxLength: 6 }),
 );
 
+/** Commands a person would type, with a hostile piece or two: many are accepted, which the properties need. */
+export const plausibleText: fc.Arbitrary<string> = fc
+  .tuple(fc.constantFrom('ps', 'ps -a', 'images', 'version', 'info', 'volume ls', 'network ls', 'run --rm busybox echo hi', 'run -d --name x busybox sleep 1', 'create busybox', 'volume create', 'logs c', 'exec c ls'), fc.array(piece, { maxLength: 2 }))
+  .map(([c, extra]) => [c, ...extra].join(' '));
+
 /** Text a person (or an attacker) might type: hostile pieces joined by spaces, or raw unicode. */
 export const anyText: fc.Arbitrary<string> = fc.oneof(
+  plausibleText,
   anyWords.map((w) => w.join(' ')),
   fc.array(piece, { maxLength: 12 }).map((w) => w.join('')),
   fc.string({ unit: 'binary', maxLength: 200 }),
@@ -87,4 +96,44 @@ export function injectionCorpus(): CorpusLine[] {
     out.push({ line: i + 1, text });
   });
   return out;
+}
+
+/** The policy the hostile tests hold inputs to: the defaults, with one allowed bind directory. */
+export const POLICY: RunPolicy = { allowPrivileged: false, allowHostNamespaces: false, allowCapAdd: false, bindAllowlist: ['/srv/dockops'] };
+
+/** What must never be true of a spec the default policy lets through. */
+export function unsafeSpecProblem(spec: JobSpec): string | undefined {
+  const s = spec as Record<string, unknown> & { kind: string };
+  if (s.kind === 'container.run' || s.kind === 'container.create') {
+    const c = spec as Extract<JobSpec, { kind: 'container.run' }>;
+    if (c.privileged) return 'privileged container accepted';
+    if (c.capAdd.length) return `cap-add ${c.capAdd.join(',')} accepted`;
+    if (c.network === 'host' || c.network?.startsWith('container:')) return `network ${c.network} accepted`;
+    for (const m of c.mounts) {
+      if (m.type === 'bind' && !(path.posix.normalize(m.source) + '/').startsWith('/srv/dockops/')) return `bind mount of ${m.source} accepted`;
+    }
+  }
+  if (s.kind === 'container.exec' && (s as { privileged?: boolean }).privileged) return 'exec --privileged accepted';
+  if (s.kind === 'volume.create') {
+    const o = (s as { options?: Record<string, string> }).options ?? {};
+    if (o.device !== undefined && o.type !== 'tmpfs' && !(/(^|,)bind(,|$)/.test(o.o ?? '') && (path.posix.normalize(o.device) + '/').startsWith('/srv/dockops/'))) {
+      return `volume with device=${o.device} type=${o.type} o=${o.o} accepted`;
+    }
+  }
+  return undefined;
+}
+
+/** Runs one input through parse + policy, as every door does; returns a problem or undefined. */
+export function throughParseAndPolicy(input: string | string[]): string | undefined {
+  try {
+    const o = parseCommand(input);
+    if (o.type === 'help') return o.text.trim() ? undefined : 'empty help';
+    if (!JobSpec.safeParse(o.spec).success) return `spec fails the JobSpec schema: ${JSON.stringify(o.spec).slice(0, 200)}`;
+    checkPolicy(o.spec, POLICY);
+    return unsafeSpecProblem(o.spec);
+  } catch (err) {
+    if (!(err instanceof DockopsError)) return `threw ${(err as Error)?.constructor?.name}: ${(err as Error)?.stack ?? err}`;
+    if (err.code !== 'usage' && err.code !== 'unknown_command' && err.code !== 'policy') return `refused with code ${err.code}`;
+    return clearMessageProblem(err.message);
+  }
 }

@@ -3,59 +3,20 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { JobSpec, parseCommand } from '../../src/commands/index.js';
+import { parseCommand } from '../../src/commands/index.js';
 import { parseFlags } from '../../src/commands/parse.js';
 import { quoteWords, tokenize } from '../../src/commands/tokenize.js';
 import { checkPolicy } from '../../src/policy/index.js';
 import { DockopsError } from '../../src/errors.js';
-import type { RunPolicy } from '../../src/config.js';
 import { ROOT } from '../support/service.js';
-import { anyText, anyWords, clearMessageProblem, injectionCorpus, verbWords } from '../support/hostile.js';
+import { anyText, anyWords, clearMessageProblem, injectionCorpus, POLICY, throughParseAndPolicy, verbWords } from '../support/hostile.js';
 
 /**
  * Hostile input against the pure parts of every door: the tokenizer, the flag parser, the command
  * registry and the policy. Whatever comes in, the answer is a spec that passes the JobSpec schema
  * and the policy's safety rules, help, or a refusal a person can act on: never another exception.
  */
-const POLICY: RunPolicy = { allowPrivileged: false, allowHostNamespaces: false, allowCapAdd: false, bindAllowlist: ['/srv/dockops'] };
 const RUNS = Number(process.env.DOCKOPS_FUZZ_RUNS ?? 2000);
-
-/** What must never be true of a spec the default policy lets through. */
-export function unsafeSpecProblem(spec: JobSpec): string | undefined {
-  const s = spec as Record<string, unknown> & { kind: string };
-  if (s.kind === 'container.run' || s.kind === 'container.create') {
-    const c = spec as Extract<JobSpec, { kind: 'container.run' }>;
-    if (c.privileged) return 'privileged container accepted';
-    if (c.capAdd.length) return `cap-add ${c.capAdd.join(',')} accepted`;
-    if (c.network === 'host' || c.network?.startsWith('container:')) return `network ${c.network} accepted`;
-    for (const m of c.mounts) {
-      if (m.type === 'bind' && !(path.posix.normalize(m.source) + '/').startsWith('/srv/dockops/')) return `bind mount of ${m.source} accepted`;
-    }
-  }
-  if (s.kind === 'container.exec' && (s as { privileged?: boolean }).privileged) return 'exec --privileged accepted';
-  if (s.kind === 'volume.create') {
-    const o = (s as { options?: Record<string, string> }).options ?? {};
-    if (o.device !== undefined && o.type !== 'tmpfs' && !(/(^|,)bind(,|$)/.test(o.o ?? '') && (path.posix.normalize(o.device) + '/').startsWith('/srv/dockops/'))) {
-      return `volume with device=${o.device} type=${o.type} o=${o.o} accepted`;
-    }
-  }
-  return undefined;
-}
-
-/** Runs one input through parse + policy, as every door does; returns a problem or undefined. */
-export function throughParseAndPolicy(input: string | string[]): string | undefined {
-  try {
-    const o = parseCommand(input);
-    if (o.type === 'help') return o.text.trim() ? undefined : 'empty help';
-    if (!JobSpec.safeParse(o.spec).success) return `spec fails the JobSpec schema: ${JSON.stringify(o.spec).slice(0, 200)}`;
-    checkPolicy(o.spec, POLICY);
-    return unsafeSpecProblem(o.spec);
-  } catch (err) {
-    if (!(err instanceof DockopsError)) return `threw ${(err as Error)?.constructor?.name}: ${(err as Error)?.stack ?? err}`;
-    if (err.code !== 'usage' && err.code !== 'unknown_command' && err.code !== 'policy') return `refused with code ${err.code}`;
-    return clearMessageProblem(err.message);
-  }
-}
 
 test('tokenize: any text gives words or a clear UsageError, never another exception', () => {
   fc.assert(
