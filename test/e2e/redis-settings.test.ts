@@ -2,8 +2,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { checkRedisSettings } from '../../src/ops/redis-check.js';
-import { startService, type Service } from '../support/service.js';
-import { ownRedis, type OwnRedis } from '../support/redis.js';
+import { api, startService, type Service } from '../support/service.js';
+import { ownRedis, redisCli, type OwnRedis } from '../support/redis.js';
 
 /**
  * The start-up check of Redis's settings, against redis-servers of the test's own: one set up the
@@ -92,4 +92,20 @@ test('noeviction with AOF, as docker-compose.yml runs it: no warning', async () 
   for (let i = 0; i < 100 && !svc.logs().includes('Redis settings checked'); i++) await new Promise((res) => setTimeout(res, 100));
   assert.match(svc.logs(), /"msg":"Redis settings checked: maxmemory-policy noeviction, appendonly yes"/);
   assert.deepEqual(warnings(svc), []);
+});
+
+test('noeviction and Redis full: the API refuses the job with a message saying so, nothing is lost', async () => {
+  const r = await ownRedis(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--save', '']);
+  cleanup.push(() => r.remove());
+  const svc = await service(r);
+  const first = await api(svc, 'POST', '/api/jobs', { command: 'version' });
+  assert.equal(first.status, 202, JSON.stringify(first.body));
+  // Redis is now over its limit: every write is refused (OOM), queued jobs stay.
+  assert.equal(redisCli(r.port, ['CONFIG', 'SET', 'maxmemory', '1']), 'OK');
+  const full = await api(svc, 'POST', '/api/jobs', { command: 'version' });
+  assert.equal(full.status, 503, JSON.stringify(full.body));
+  assert.match(full.body.message, /the job queue \(Redis\) is full: it reached its maxmemory; nothing was enqueued/);
+  assert.equal(redisCli(r.port, ['CONFIG', 'SET', 'maxmemory', '0']), 'OK');
+  const again = await api(svc, 'POST', '/api/jobs', { command: 'version' });
+  assert.equal(again.status, 202, JSON.stringify(again.body));
 });
