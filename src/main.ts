@@ -104,7 +104,7 @@ async function serve(config: Config, withWorkers: string[]) {
   const workers = withWorkers.map((host) => {
     const connection = redisConnection({ ...config.redis, role: 'worker' });
     connection.on('error', () => undefined);
-    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules });
+    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, policy: config.policy });
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.bind, () => resolve(s));
@@ -150,7 +150,7 @@ async function worker(config: Config, host: string) {
   const hostNames = config.hosts.map((h) => h.name);
   const schedules = new Schedules(connection, config.queuePrefix, hostNames, () => loadSchedules(config.jobsDir, hostNames, config.defaultHost), log);
   void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied'));
-  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules });
+  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, policy: config.policy });
   // Workers sweep too: a deployment of `serve` elsewhere and workers here still expires files.
   const sweeper = startArtifactSweeper({ root: config.artifactDir, ttlMs: config.artifactTtlMs, log });
   log.info({ host }, 'dockops worker started');

@@ -62,3 +62,33 @@ function checkVolumeOptions(driver: string, options: Record<string, string>, pol
     `refused by policy: volume options type=${type || '(none)'} device=${options.device} mount a host device or network filesystem; dockops allows type=tmpfs, or o=bind of a directory in DOCKOPS_BIND_ALLOWLIST`,
   );
 }
+
+/** The closed policy: what a worker holds jobs to when it was given none. */
+export const CLOSED_POLICY: RunPolicy = { allowPrivileged: false, allowHostNamespaces: false, allowCapAdd: false, bindAllowlist: [] };
+
+interface Inspectable {
+  getContainer(id: string): { inspect(): Promise<{ Mounts?: Array<{ Type?: string; Source?: string }> }> };
+}
+
+/**
+ * `--volumes-from C` gives the new container every mount of C, its host binds included: checked in
+ * the worker (the door cannot see C), against the same allowlist as a bind mount. A container the
+ * engine cannot find is left to the engine's own error.
+ */
+export async function checkVolumesFrom(docker: Inspectable, volumesFrom: string[], policy: RunPolicy): Promise<void> {
+  for (const v of volumesFrom) {
+    const name = v.replace(/:(ro|rw)$/, '');
+    let mounts: Array<{ Type?: string; Source?: string }>;
+    try {
+      mounts = (await docker.getContainer(name).inspect()).Mounts ?? [];
+    } catch {
+      continue;
+    }
+    for (const m of mounts) {
+      if (m.Type !== 'bind' || allowedHostPath(m.Source ?? '', policy)) continue;
+      throw new PolicyError(
+        `refused by policy: --volumes-from ${name} would mount ${m.Source} from the host (${name} has it bind-mounted), outside the allowed host paths (${policy.bindAllowlist.join(', ') || 'none'}); use a container with named volumes only, or add the directory to DOCKOPS_BIND_ALLOWLIST`,
+      );
+    }
+  }
+}
