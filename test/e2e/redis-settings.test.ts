@@ -2,7 +2,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { checkRedisSettings } from '../../src/ops/redis-check.js';
-import { api, startService, type Service } from '../support/service.js';
+import { spawn } from 'node:child_process';
+import { api, BIN, startService, type Service } from '../support/service.js';
+import { DOCKER_HOST } from '../support/env.js';
 import { ownRedis, redisCli, type OwnRedis } from '../support/redis.js';
 
 /**
@@ -108,4 +110,16 @@ test('noeviction and Redis full: the API refuses the job with a message saying s
   assert.equal(redisCli(r.port, ['CONFIG', 'SET', 'maxmemory', '0']), 'OK');
   const again = await api(svc, 'POST', '/api/jobs', { command: 'version' });
   assert.equal(again.status, 202, JSON.stringify(again.body));
+});
+
+test('`dockops worker` checks the same settings at start-up', async () => {
+  const r = await ownRedis(['--maxmemory-policy', 'volatile-lru', '--appendonly', 'yes', '--save', '']);
+  cleanup.push(() => r.remove());
+  const p = spawn(BIN, ['worker', '--host', 'local'], { env: { ...process.env, DOCKER_HOST, REDIS_URL: r.url, DOCKOPS_QUEUE_PREFIX: `e2e-w-${r.port}`, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  cleanup.push(() => new Promise((res) => (p.exitCode !== null ? res(null) : (p.once('exit', res), p.kill('SIGTERM')))));
+  for (let i = 0; i < 150 && !/maxmemory-policy is volatile-lru/.test(out); i++) await new Promise((res) => setTimeout(res, 100));
+  assert.match(out, /"msg":"Redis maxmemory-policy is volatile-lru: when Redis fills up it may delete queued jobs\. Set \\"maxmemory-policy noeviction\\"/);
+  assert.doesNotMatch(out, /persistence is off|appendonly is no/);
 });
