@@ -9,6 +9,8 @@ test('docker-compose accepts docker-compose.yml, with Redis on AOF and noevictio
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /- --appendonly\n\s*- "?yes"?\n/);
   assert.match(r.stdout, /- --maxmemory-policy\n\s*- "?noeviction"?\n/);
+  // Longer than DOCKOPS_SHUTDOWN_GRACE_MS's default (30 s), so a stop drains instead of killing.
+  assert.match(r.stdout, /stop_grace_period: 40s/);
   assert.match(r.stdout, /\/var\/run\/docker\.sock:\/var\/run\/docker\.sock/);
   assert.match(r.stdout, /registry:2/);
 });
