@@ -7,6 +7,7 @@ import { parseRetention, type Retention } from './backup/retention.js';
 import { AgeKeys, readIdentityFile, readPassphraseFile } from './backup/age.js';
 import { loadSchedules, type Schedule } from './schedules/file.js';
 import { parseTtl } from './render/time.js';
+import type { RedisNode, RedisSettings } from './jobs/queue.js';
 
 /** A Docker host by name: `local=unix:///run/dockops/docker.sock`, `b=tcp://127.0.0.1:2376`. */
 export interface DockerHostConfig {
@@ -50,10 +51,30 @@ function parseTokens(raw: string, ctx: z.RefinementCtx): Map<string, string> {
 /** The longest a signed artifact link may last. */
 export const MAX_LINK_TTL_MS = 30 * 86_400_000;
 
+/** `host:port,host:port` (Sentinel or Cluster nodes). */
+function parseNodes(raw: string | undefined, name: string, issues: string[]): RedisNode[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const nodes: RedisNode[] = [];
+  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(part);
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535) {
+      issues.push(`  ${name}: "${part}" is not HOST:PORT (for example 10.0.0.5:26379,10.0.0.6:26379)`);
+      return undefined;
+    }
+    nodes.push({ host: m[1].replace(/^\[|\]$/g, ''), port });
+  }
+  return nodes;
+}
+
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 const Env = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  REDIS_SENTINELS: z.string().optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  REDIS_CLUSTER_NODES: z.string().optional(),
   DOCKER_HOST: z.string().optional(),
   DOCKOPS_DOCKER_HOSTS: z.string().optional(),
   DOCKOPS_DEFAULT_HOST: z.string().optional(),
@@ -111,6 +132,8 @@ const Env = z.object({
 
 export interface Config {
   redisUrl: string;
+  /** How to reach Redis: REDIS_URL alone, or with Sentinel or Cluster nodes (the role is added per connection). */
+  redis: Omit<RedisSettings, 'role'>;
   hosts: DockerHostConfig[];
   defaultHost: string;
   bind: string;
@@ -275,6 +298,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!artifactLinkTtlMs || artifactLinkTtlMs > MAX_LINK_TTL_MS) issues.push(`  DOCKOPS_ARTIFACT_LINK_TTL: "${e.DOCKOPS_ARTIFACT_LINK_TTL}" must be a duration from 1s to 30d (24h, 7d, 90m, or seconds)`);
   const jobLinkTtlMs = parseTtl(e.DOCKOPS_JOB_LINK_TTL);
   if (!jobLinkTtlMs || jobLinkTtlMs > MAX_LINK_TTL_MS) issues.push(`  DOCKOPS_JOB_LINK_TTL: "${e.DOCKOPS_JOB_LINK_TTL}" must be a duration from 1s to 30d (7d, 24h, 90m, or seconds)`);
+  const sentinels = parseNodes(e.REDIS_SENTINELS, 'REDIS_SENTINELS', issues);
+  const clusterNodes = parseNodes(e.REDIS_CLUSTER_NODES, 'REDIS_CLUSTER_NODES', issues);
+  if (sentinels && clusterNodes) issues.push('  REDIS_CLUSTER_NODES: set either REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both');
+  // BullMQ on a Cluster: every key of a queue must hash to one slot, so the prefix is a {hash tag}.
+  const queuePrefix = clusterNodes ? `{${e.DOCKOPS_QUEUE_PREFIX}}` : e.DOCKOPS_QUEUE_PREFIX;
   if (issues.length) throw new ConfigError(`invalid configuration (see .env.example):\n${issues.join('\n')}`);
   return {
     github: ghSecrets.length ? { secrets: ghSecrets, token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL.replace(/\/$/, ''), rules } : undefined,
@@ -303,13 +331,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : undefined,
     redisUrl: e.REDIS_URL,
+    redis: { url: e.REDIS_URL, sentinels, sentinelName: e.REDIS_SENTINEL_NAME, sentinelPassword: e.REDIS_SENTINEL_PASSWORD, clusterNodes },
     hosts,
     defaultHost,
     bind: e.DOCKOPS_BIND,
     port: e.DOCKOPS_PORT,
     publicUrl: e.DOCKOPS_PUBLIC_URL ?? `http://${e.DOCKOPS_BIND}:${e.DOCKOPS_PORT}`,
     apiTokens,
-    queuePrefix: e.DOCKOPS_QUEUE_PREFIX,
+    queuePrefix,
     concurrency: e.DOCKOPS_WORKER_CONCURRENCY,
     maxBodyBytes: e.DOCKOPS_MAX_BODY_BYTES,
     resultMaxBytes: e.DOCKOPS_RESULT_MAX_BYTES,

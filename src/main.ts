@@ -46,8 +46,9 @@ async function serve(config: Config, withWorkers: string[]) {
   }
   const sweeper = startArtifactSweeper({ root: config.artifactDir, ttlMs: config.artifactTtlMs, log });
   const engines = dockerClients(config.hosts);
-  const redis = redisConnection({ url: config.redisUrl, role: 'producer' });
+  const redis = redisConnection({ ...config.redis, role: 'producer' });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
+  void import('./ops/redis-check.js').then((m) => m.warnAboutRedisSettings(redis, log));
   const jobs = new JobQueues(redis, config.queuePrefix, config.hosts.map((h) => h.name), config.keepJobs);
   const app = createApp({ redis, engines, log });
   const { Permissions, usesUsergroups } = await import('./policy/file.js');
@@ -117,9 +118,9 @@ async function serve(config: Config, withWorkers: string[]) {
   const slackWeb = config.slack?.botToken ? new (await import('@slack/web-api')).WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl }) : undefined;
   const scheduleReporter = startScheduleReporter({ jobs, redis, schedules, log, publicUrl: config.publicUrl, jobPage: (id: string) => links.signJobPage(id, config.jobLinkTtlMs).url, web: slackWeb, alertChannel: config.alertChannel, checkMs: config.scheduleCheckMs });
   const workers = withWorkers.map((host) => {
-    const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
+    const connection = redisConnection({ ...config.redis, role: 'worker' });
     connection.on('error', () => undefined);
-    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, ...buildOptions(config) });
+    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, policy: config.policy, ...buildOptions(config) });
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.bind, () => resolve(s));
@@ -159,14 +160,15 @@ async function worker(config: Config, host: string) {
   const artifacts = new ArtifactStore(config.artifactDir, config.artifactMaxBytes);
   if (!config.hosts.some((h) => h.name === host)) fatal(`--host ${host}: not one of DOCKOPS_DOCKER_HOSTS (${config.hosts.map((h) => h.name).join(', ')})`);
   const docker = dockerClients(config.hosts).get(host)!;
-  const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
+  const connection = redisConnection({ ...config.redis, role: 'worker' });
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
+  void import('./ops/redis-check.js').then((m) => m.warnAboutRedisSettings(connection, log));
   const { Schedules } = await import('./schedules/service.js');
   const { loadSchedules } = await import('./schedules/file.js');
   const hostNames = config.hosts.map((h) => h.name);
   const schedules = new Schedules(connection, config.queuePrefix, hostNames, () => loadSchedules(config.jobsDir, hostNames, config.defaultHost), log);
   whenReady(connection, () => void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied')));
-  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, ...buildOptions(config) });
+  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, policy: config.policy, ...buildOptions(config) });
   // Workers sweep too: a deployment of `serve` elsewhere and workers here still expires files.
   const sweeper = startArtifactSweeper({ root: config.artifactDir, ttlMs: config.artifactTtlMs, log });
   log.info({ host }, 'dockops worker started');

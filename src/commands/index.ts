@@ -276,11 +276,27 @@ export function commandHelp(c: Command<any>, path: string): string { // eslint-d
  * Turns a command line (or words already split by a shell) into a validated JobSpec, with
  * docker's own wording and exit codes for every mistake.
  */
+/** Zod's issues with a spec, in words a person can act on. */
+function specProblem(issues: z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => {
+      const where = i.path.filter((p) => typeof p === 'string').join('.') || 'the command';
+      if (i.code === 'too_small' && i.origin === 'string') return `an empty value ("") is not a valid ${where}`;
+      return `invalid ${where}: ${i.message}`;
+    })
+    .join('; ');
+}
+
 export function parseCommand(input: string | string[], env: SpecEnv = { now: Date.now }): ParseOutcome {
   const words = Array.isArray(input) ? [...input] : tokenize(input);
   if (Array.isArray(input)) {
     const size = words.reduce((n, w) => n + Buffer.byteLength(w) + 1, 0);
     if (size > 8 * 1024) throw new UsageError(`command is too long: ${size} bytes (limit 8192)`);
+    // The same rule as typed text: no control characters (NUL, ESC…) in any word.
+    // eslint-disable-next-line no-control-regex
+    const ctl = words.map((w) => /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(w)).find(Boolean);
+    if (ctl) throw new UsageError(`command contains a control character (U+${ctl[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}); remove it`);
     if (words[0] === 'docker') words.shift();
   }
   // The global `--host NAME` (or -H) picks the Docker host, as `docker -H` picks the daemon.
@@ -335,6 +351,8 @@ export function parseCommand(input: string | string[], env: SpecEnv = { now: Dat
     const what = cmd.args.min === cmd.args.max ? `exactly ${cmd.args.max} argument${cmd.args.max > 1 ? 's' : ''}` : `at most ${cmd.args.max} argument${cmd.args.max > 1 ? 's' : ''}`;
     throw new UsageError(`"docker ${path}" requires ${what}.\n${seeHelp(path)}${usageTail}`);
   }
-  const spec = JobSpec.parse(cmd.toSpec(parsed, env));
-  return { type: 'spec', spec, command: cmd, path, host };
+  // A value the verb let through but the spec refuses (an empty name, say) is the person's to fix.
+  const checked = JobSpec.safeParse(cmd.toSpec(parsed, env));
+  if (!checked.success) throw new UsageError(`${specProblem(checked.error.issues)}\n${seeHelp(path)}${usageTail}`);
+  return { type: 'spec', spec: checked.data, command: cmd, path, host };
 }

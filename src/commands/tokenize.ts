@@ -103,6 +103,8 @@ function findQuoteEnd(s: string, from: number, quote: string): number {
 /** Quotes words so that tokenize(quoteWords(w)) gives w back (used by the CLI and for display). */
 export function quoteWords(words: string[]): string {
   return words
-    .map((w) => (w !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`))
+    // Inside single quotes tokenize reads Slack's typographic quotes as quotes too: those, and ', are
+    // written outside the quotes with a backslash.
+    .map((w) => (w !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/['\u2018\u2019\u201c\u201d]/g, (q) => `'\\${q}'`)}'`))
     .join(' ');
 }

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, type Job } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { JobSpec } from '../commands/index.js';
 import { Origin, JobResult, type LogEntry } from './types.js';
@@ -40,19 +40,94 @@ export function idempotencyKey(door: string, key: string): string {
   return `${door}-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 }
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
 export interface RedisSettings {
+  /** redis:// or rediss:// URL; with Sentinel or Cluster it still gives the user, password, db and TLS. */
   url: string;
   /** Producers fail fast when Redis is away; workers wait for it (BullMQ's advice). */
   role: 'producer' | 'worker';
+  /** Redis Sentinel: the sentinels to ask for the master named `sentinelName`. */
+  sentinels?: RedisNode[];
+  sentinelName?: string;
+  sentinelPassword?: string;
+  /** Redis Cluster: some of its nodes (the rest are discovered). The queue prefix must be a {hash tag}. */
+  clusterNodes?: RedisNode[];
 }
 
-/** An ioredis connection set up the way BullMQ wants it for the role. */
-export function redisConnection(s: RedisSettings): Redis {
-  const opts: RedisOptions =
+/** What redisConnection hands ioredis, as data (unit-tested: the options decide how failures behave). */
+export type ConnectionPlan =
+  | { mode: 'url'; url: string; options: RedisOptions }
+  | { mode: 'sentinel'; options: RedisOptions }
+  | { mode: 'cluster'; nodes: RedisNode[]; options: ClusterOptions };
+
+const retryStrategy = (n: number) => Math.min(n * 200, 2000);
+
+export function connectionPlan(s: RedisSettings): ConnectionPlan {
+  const role: RedisOptions =
     s.role === 'worker'
-      ? { maxRetriesPerRequest: null, enableReadyCheck: true }
+      ? // BullMQ: a worker's blocking calls must never give up while Redis is away.
+        { maxRetriesPerRequest: null, enableReadyCheck: true }
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 };
-  return new Redis(s.url, { ...opts, lazyConnect: false, retryStrategy: (n) => Math.min(n * 200, 2000) });
+  if (!s.sentinels?.length && !s.clusterNodes?.length) {
+    return { mode: 'url', url: s.url, options: { ...role, lazyConnect: false, retryStrategy } };
+  }
+  const u = new URL(s.url);
+  const auth: RedisOptions = {
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+  if (s.clusterNodes?.length) {
+    // Offline queue and retries are the cluster's own options; per-node options go in redisOptions.
+    const { enableOfflineQueue, ...nodeRole } = role;
+    return {
+      mode: 'cluster',
+      nodes: s.clusterNodes,
+      options: { redisOptions: { ...auth, ...nodeRole }, enableOfflineQueue: enableOfflineQueue ?? true, enableReadyCheck: true, clusterRetryStrategy: retryStrategy, lazyConnect: false },
+    };
+  }
+  const db = Number(u.pathname.slice(1) || 0);
+  return {
+    mode: 'sentinel',
+    options: {
+      ...auth,
+      ...role,
+      ...(db ? { db } : {}),
+      sentinels: s.sentinels,
+      name: s.sentinelName ?? 'mymaster',
+      ...(s.sentinelPassword ? { sentinelPassword: s.sentinelPassword } : {}),
+      ...(u.protocol === 'rediss:' ? { enableTLSForSentinelMode: true } : {}),
+      lazyConnect: false,
+      retryStrategy,
+      sentinelRetryStrategy: retryStrategy,
+    },
+  };
+}
+
+/**
+ * An ioredis connection set up the way BullMQ wants it for the role: one Redis, a Sentinel-managed
+ * master, or a Cluster. A Cluster client answers the same commands, so it is typed as a Redis here;
+ * use duplicateConnection() rather than .duplicate(options), whose arguments differ for a Cluster.
+ */
+export function redisConnection(s: RedisSettings): Redis {
+  const plan = connectionPlan(s);
+  if (plan.mode === 'cluster') return new Cluster(plan.nodes, plan.options) as unknown as Redis;
+  if (plan.mode === 'sentinel') return new Redis(plan.options);
+  return new Redis(plan.url, plan.options);
+}
+
+/** A second connection like `conn` with some options changed (Redis or Cluster alike). */
+export function duplicateConnection(conn: Redis, override: Partial<RedisOptions>): Redis {
+  const c = conn as unknown as Redis | Cluster;
+  if (c instanceof Cluster) {
+    const { enableOfflineQueue, ...node } = override;
+    return c.duplicate(undefined, { ...c.options, ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }), redisOptions: { ...c.options.redisOptions, ...node } }) as unknown as Redis;
+  }
+  return c.duplicate(override);
 }
 
 export interface EnqueueRequest {
@@ -93,7 +168,7 @@ export class JobQueues {
   async queueEvents(host: string): Promise<QueueEvents> {
     let e = this.events.get(host);
     if (!e) {
-      const conn = this.connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+      const conn = duplicateConnection(this.connection, { maxRetriesPerRequest: null, enableOfflineQueue: true });
       this.extra.push(conn);
       e = new QueueEvents(queueName(host), { connection: conn, prefix: this.prefix });
       this.events.set(host, e);

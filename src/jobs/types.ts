@@ -1,3 +1,4 @@
+import type { RunPolicy } from '../config.js';
 import { z } from 'zod';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
@@ -84,6 +85,8 @@ export interface RunContext {
   schedules?: Schedules;
   /** Drops the output logged so far (a resumed job replays it from the start). */
   restartOutput(): Promise<void>;
+  /** What containers may do on the host (the worker's DOCKOPS_ALLOW_* and DOCKOPS_BIND_ALLOWLIST); undefined: all closed. */
+  policy?: RunPolicy;
   /** The audit trail, newest first, `count` entries before a stream id (the `audit` verb). */
   readAudit(count: number, before?: string): Promise<AuditRow[]>;
   /** The worker's Redis connection and key prefix: coordination between workers (build locks). */

@@ -1,3 +1,4 @@
+import type { RunPolicy } from '../config.js';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
@@ -25,6 +26,8 @@ export interface WorkerOptions {
   schedules?: Schedules;
   /** Lock duration; a dead worker's job is taken up again after it (default 30 s). */
   lockMs?: number;
+  /** Checks only the worker can make (--volumes-from): the same variables as the doors' policy. */
+  policy?: RunPolicy;
   now?: () => number;
   /** Every configured host, so `builds ls` reads builds wherever they ran (default: this host). */
   hosts?: string[];
@@ -155,6 +158,7 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
       throw new DelayedError();
     },
     builds: { rules: [], concurrency: 2, redeployWaitMs: 30_000, ...opts.builds },
+    policy: opts.policy,
   };
   const started = Date.now();
   log.info({ command: data.command, origin: data.origin.door }, 'job started');

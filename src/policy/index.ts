@@ -16,6 +16,7 @@ export function checkPolicy(spec: JobSpec, policy: RunPolicy): void {
     }
     return;
   }
+  if (spec.kind === 'volume.create') return checkVolumeOptions(spec.driver, spec.options, policy);
   if (spec.kind !== 'container.run' && spec.kind !== 'container.create') return;
   if (spec.privileged && !policy.allowPrivileged) {
     throw new PolicyError('refused by policy: --privileged gives the container root on the host (set DOCKOPS_ALLOW_PRIVILEGED=true to allow it)');
@@ -28,11 +29,65 @@ export function checkPolicy(spec: JobSpec, policy: RunPolicy): void {
   }
   for (const m of spec.mounts) {
     if (m.type !== 'bind') continue;
-    const src = path.posix.normalize(m.source);
-    const ok = policy.bindAllowlist.some((dir) => src === dir || src.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
-    if (!ok) {
+    if (!allowedHostPath(m.source, policy)) {
       throw new PolicyError(
         `refused by policy: bind mount of ${m.source} is outside the allowed host paths (${policy.bindAllowlist.join(', ') || 'none'}); use a named volume, or add the directory to DOCKOPS_BIND_ALLOWLIST`,
+      );
+    }
+  }
+}
+
+function allowedHostPath(p: string, policy: RunPolicy): boolean {
+  const src = path.posix.normalize(p);
+  return src.startsWith('/') && policy.bindAllowlist.some((dir) => src === dir || src.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
+}
+
+/**
+ * The local driver mounts `device` with `type` and `o` (mount(8)): `o=bind` makes a named volume a
+ * bind mount of a host path, and a device or network filesystem reaches past the container too.
+ * So a volume may bind only what a bind mount may (DOCKOPS_BIND_ALLOWLIST), tmpfs always.
+ */
+function checkVolumeOptions(driver: string, options: Record<string, string>, policy: RunPolicy): void {
+  if (driver !== 'local' || options.device === undefined) return;
+  const type = options.type ?? '';
+  const bind = (options.o ?? '').split(',').some((o) => o.trim() === 'bind' || o.trim() === 'rbind');
+  if (type === 'tmpfs' && !bind) return;
+  if (bind) {
+    if (allowedHostPath(options.device, policy)) return;
+    throw new PolicyError(
+      `refused by policy: volume option device=${options.device} with o=bind is a bind mount of a host path outside the allowed host paths (${policy.bindAllowlist.join(', ') || 'none'}); add the directory to DOCKOPS_BIND_ALLOWLIST`,
+    );
+  }
+  throw new PolicyError(
+    `refused by policy: volume options type=${type || '(none)'} device=${options.device} mount a host device or network filesystem; dockops allows type=tmpfs, or o=bind of a directory in DOCKOPS_BIND_ALLOWLIST`,
+  );
+}
+
+/** The closed policy: what a worker holds jobs to when it was given none. */
+export const CLOSED_POLICY: RunPolicy = { allowPrivileged: false, allowHostNamespaces: false, allowCapAdd: false, bindAllowlist: [] };
+
+interface Inspectable {
+  getContainer(id: string): { inspect(): Promise<{ Mounts?: Array<{ Type?: string; Source?: string }> }> };
+}
+
+/**
+ * `--volumes-from C` gives the new container every mount of C, its host binds included: checked in
+ * the worker (the door cannot see C), against the same allowlist as a bind mount. A container the
+ * engine cannot find is left to the engine's own error.
+ */
+export async function checkVolumesFrom(docker: Inspectable, volumesFrom: string[], policy: RunPolicy): Promise<void> {
+  for (const v of volumesFrom) {
+    const name = v.replace(/:(ro|rw)$/, '');
+    let mounts: Array<{ Type?: string; Source?: string }>;
+    try {
+      mounts = (await docker.getContainer(name).inspect()).Mounts ?? [];
+    } catch {
+      continue;
+    }
+    for (const m of mounts) {
+      if (m.Type !== 'bind' || allowedHostPath(m.Source ?? '', policy)) continue;
+      throw new PolicyError(
+        `refused by policy: --volumes-from ${name} would mount ${m.Source} from the host (${name} has it bind-mounted), outside the allowed host paths (${policy.bindAllowlist.join(', ') || 'none'}); use a container with named volumes only, or add the directory to DOCKOPS_BIND_ALLOWLIST`,
       );
     }
   }

@@ -1,6 +1,6 @@
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { queueName, type JobQueues } from '../jobs/queue.js';
+import { duplicateConnection, queueName, type JobQueues } from '../jobs/queue.js';
 
 export interface JobEventHandlers {
   active?: (jobId: string) => void;
@@ -25,7 +25,7 @@ export function listenToJobEvents(jobs: JobQueues, redis: Redis, on: JobEventHan
   const conns: Redis[] = [];
   const since = `${Date.now() - 1000}-0`;
   for (const host of jobs.hosts) {
-    const conn = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+    const conn = duplicateConnection(redis, { maxRetriesPerRequest: null, enableOfflineQueue: true });
     conn.on('error', () => undefined);
     conns.push(conn);
     const ev = new QueueEvents(queueName(host), { connection: conn, prefix: jobs.prefix, lastEventId: since });

@@ -151,12 +151,22 @@ export function parseVolume(raw: string, path: string): MountSpec {
 }
 
 /** `--mount type=volume,source=x,target=/data,readonly`, as docker reads it (csv of key=value). */
+const MOUNT_KEYS = new Set(['type', 'source', 'src', 'target', 'destination', 'dst', 'readonly', 'ro', 'tmpfs-size', 'consistency']);
+const DOCKER_ONLY_MOUNT_KEYS = new Set(['bind-propagation', 'bind-nonrecursive', 'volume-driver', 'volume-label', 'volume-nocopy', 'volume-opt', 'tmpfs-mode']);
+
 export function parseMount(raw: string, path: string): MountSpec {
   const kv = new Map<string, string>();
   for (const part of raw.split(',')) {
     const eq = part.indexOf('=');
     const k = (eq >= 0 ? part.slice(0, eq) : part).trim().toLowerCase();
     kv.set(k, eq >= 0 ? part.slice(eq + 1).trim() : 'true');
+    // A key dockops would drop must not pass silently: the mount would not be what was asked.
+    if (!MOUNT_KEYS.has(k)) {
+      if (DOCKER_ONLY_MOUNT_KEYS.has(k)) {
+        fail(`invalid argument "${raw}" for "--mount" flag: dockops does not support the key '${k}'${k === 'volume-opt' || k === 'volume-driver' ? ' (create the volume first with `docker volume create -d DRIVER -o KEY=VALUE NAME`, then mount it by name)' : ''}`, path);
+      }
+      fail(`invalid argument "${raw}" for "--mount" flag: unexpected key '${k}' in '${part.trim()}'`, path);
+    }
   }
   const type = kv.get('type') ?? 'volume';
   if (!['volume', 'bind', 'tmpfs'].includes(type)) fail(`invalid argument "${raw}" for "--mount" flag: invalid mount type: "${type}" (dockops: volume, bind or tmpfs)`, path);

@@ -54,6 +54,11 @@ function sendError(res: Response, err: unknown, log: Logger) {
     return;
   }
   const msg = (err as Error)?.message ?? String(err);
+  if (/^OOM command not allowed/.test(msg)) {
+    log.error({ err: msg }, 'redis is out of memory (maxmemory-policy noeviction): job refused');
+    res.status(503).json({ error: 'unavailable', message: 'the job queue (Redis) is full: it reached its maxmemory; nothing was enqueued. Free memory (fewer kept jobs: DOCKOPS_KEEP_JOBS) or raise maxmemory', exitCode: 1 });
+    return;
+  }
   if (/Stream isn't writeable|Connection is closed|ECONNREFUSED|enableOfflineQueue|MaxRetriesPerRequest/i.test(msg)) {
     res.status(503).json({ error: 'unavailable', message: 'the job queue (Redis) is unreachable; nothing was enqueued, try again shortly', exitCode: 1 });
     return;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -5,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { JobQueues } from '../../jobs/queue.js';
 import { recordBuild, supersedeBuild } from '../../builds/supersede.js';
 import { matchPush, type BuildRepo, type PushEvent } from '../../builds/rules.js';
-import type { AutobuildSpec } from '../../commands/builds/autobuild.js';
+import { AutobuildSpec } from '../../commands/builds/autobuild.js';
 import { VERSION } from '../../version.js';
 
 /** GitHub's cap on webhook payloads; anything larger is not from GitHub. */
@@ -31,6 +32,17 @@ export function verifyGithubSignature(raw: Buffer, header: string | undefined, s
   return ok;
 }
 
+const files = z.array(z.string()).optional();
+/** What matchPush reads of a push, checked before it does (a signed body is still only JSON). */
+const PushShape = z.object({
+  ref: z.string().max(1024),
+  after: z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/, 'must be a commit SHA (40 or 64 hex digits)'),
+  deleted: z.boolean().optional(),
+  repository: z.object({ full_name: z.string(), clone_url: z.string(), html_url: z.string().optional().nullable(), name: z.string().optional() }),
+  commits: z.array(z.object({ added: files, modified: files, removed: files })).optional().nullable(),
+  head_commit: z.object({ added: files, modified: files, removed: files }).optional().nullable(),
+});
+
 /**
  * POST /webhooks/github: verify → parse → rules → enqueue → answer, within milliseconds (GitHub
  * gives up after 10 s). The delivery ID is the job's idempotency key and exists only once the
@@ -48,7 +60,7 @@ export function mountGithub(app: Express, deps: GithubDeps) {
       return;
     }
     if (!/^[0-9a-fA-F-]{8,64}$/.test(delivery) || !event) {
-      res.status(400).json({ error: 'bad_request', message: 'missing X-GitHub-Delivery or X-GitHub-Event' });
+      res.status(400).json({ error: 'bad_request', message: delivery && event ? `X-GitHub-Delivery "${delivery.slice(0, 80)}" is not a delivery GUID` : 'missing X-GitHub-Delivery or X-GitHub-Event' });
       return;
     }
     let payload: PushEvent & { zen?: string };
@@ -56,6 +68,10 @@ export function mountGithub(app: Express, deps: GithubDeps) {
       payload = JSON.parse(raw.toString('utf8'));
     } catch {
       res.status(400).json({ error: 'bad_request', message: 'body is not JSON (set the webhook content type to application/json)' });
+      return;
+    }
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      res.status(400).json({ error: 'bad_request', message: 'body is not a JSON object (GitHub sends one per event)' });
       return;
     }
     if (event === 'ping') {
@@ -67,6 +83,13 @@ export function mountGithub(app: Express, deps: GithubDeps) {
       res.status(202).json({ ignored: `dockops builds on push events; "${event}" is not one` });
       return;
     }
+    const shape = PushShape.safeParse(payload);
+    if (!shape.success) {
+      const i = shape.error.issues[0];
+      const what = /received undefined/.test(i.message) ? 'is missing' : i.message.replace(/^Invalid input: /, '');
+      res.status(400).json({ error: 'bad_request', message: `not a push event as GitHub sends it: ${i.path.join('.') || 'body'} ${what}` });
+      return;
+    }
     const plans = matchPush(deps.rules, payload);
     if (!plans.length) {
       const why = payload.deleted ? 'a deletion builds nothing' : `no build rule matches ${payload.ref} of ${payload.repository?.full_name}`;
@@ -74,34 +97,45 @@ export function mountGithub(app: Express, deps: GithubDeps) {
       res.status(202).json({ ignored: why });
       return;
     }
+    // Every plan is checked before any is enqueued: a delivery builds entirely, or says why not.
+    const specs: Array<{ p: (typeof plans)[number]; spec: AutobuildSpec }> = [];
+    for (const p of plans) {
+      const created = new Date(now()).toISOString();
+      const spec: AutobuildSpec = {
+        kind: 'autobuild',
+        repository: p.repo.repository,
+        sourceref: p.sourceref,
+        sha: p.sha,
+        context: p.context,
+        dockerfile: p.rule.dockerfile,
+        tags: p.tags,
+        buildArgs: p.rule.build_args,
+        target: p.rule.target,
+        push: p.repo.push,
+        redeploy: p.rule.redeploy,
+        rule: p.ruleIndex,
+        labels: {
+          ...p.rule.labels,
+          'org.opencontainers.image.source': payload.repository.html_url ?? `https://github.com/${p.repo.repository}`,
+          'org.opencontainers.image.revision': p.sha,
+          'org.opencontainers.image.created': created,
+          'org.opencontainers.image.version': p.sourceref,
+          'org.opencontainers.image.title': payload.repository.name ?? p.repo.repository.split('/')[1],
+          'dockops.version': VERSION,
+        },
+      };
+      const checked = AutobuildSpec.safeParse(spec);
+      if (!checked.success || !p.sourceref) {
+        const i = checked.error?.issues[0];
+        res.status(400).json({ error: 'bad_request', message: `push of ${JSON.stringify(payload.ref).slice(0, 200)} makes no valid build: ${i ? `${i.path.join('.')} ${i.message}` : 'the branch or tag name is empty'}` });
+        return;
+      }
+      specs.push({ p, spec: checked.data });
+    }
     try {
       const ids: string[] = [];
       const superseded: string[] = [];
-      for (const p of plans) {
-        const created = new Date(now()).toISOString();
-        const spec: AutobuildSpec = {
-          kind: 'autobuild',
-          repository: p.repo.repository,
-          sourceref: p.sourceref,
-          sha: p.sha,
-          context: p.context,
-          dockerfile: p.rule.dockerfile,
-          tags: p.tags,
-          buildArgs: p.rule.build_args,
-          target: p.rule.target,
-          push: p.repo.push,
-          redeploy: p.rule.redeploy,
-          rule: p.ruleIndex,
-          labels: {
-            ...p.rule.labels,
-            'org.opencontainers.image.source': payload.repository.html_url ?? `https://github.com/${p.repo.repository}`,
-            'org.opencontainers.image.revision': p.sha,
-            'org.opencontainers.image.created': created,
-            'org.opencontainers.image.version': p.sourceref,
-            'org.opencontainers.image.title': payload.repository.name ?? p.repo.repository.split('/')[1],
-            'dockops.version': VERSION,
-          },
-        };
+      for (const { p, spec } of specs) {
         const host = p.repo.host ?? deps.defaultHost;
         const job = await deps.jobs.enqueue({
           spec,
