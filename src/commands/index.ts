@@ -70,6 +70,7 @@ import { backupRm, BackupRmSpec } from './backup/rm.js';
 import { backupPrune, BackupPruneSpec } from './backup/prune.js';
 import { scheduleLs, ScheduleLsSpec, scheduleRun, ScheduleRunSpec, schedulePause, SchedulePauseSpec, scheduleResume, ScheduleResumeSpec, scheduleReload, ScheduleReloadSpec } from './schedule/schedule.js';
 import { audit, AuditSpec } from './dockops/audit.js';
+import { hosts, HostsSpec } from './dockops/hosts.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -143,6 +144,7 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   scheduleResume,
   scheduleReload,
   audit,
+  hosts,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -217,6 +219,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   ScheduleResumeSpec,
   ScheduleReloadSpec,
   AuditSpec,
+  HostsSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 

@@ -6,6 +6,7 @@ import { Artifact } from '../artifacts/store.js';
 import type { BackupTargets } from '../backup/target.js';
 import type { Schedules } from '../schedules/service.js';
 import type { AuditRow } from '../ops/audit.js';
+import type { HostStatus } from '../ops/hosts.js';
 
 /** Who asked and where the answer goes. Travels with the job; never holds a secret. */
 export const Origin = z.discriminatedUnion('door', [
@@ -76,4 +77,6 @@ export interface RunContext {
   restartOutput(): Promise<void>;
   /** The audit trail, newest first, `count` entries before a stream id (the `audit` verb). */
   readAudit(count: number, before?: string): Promise<AuditRow[]>;
+  /** Every configured host's engine version, live workers and queue depth (the `hosts` verb); set where the worker was given the hosts. */
+  fleetStatus?(): Promise<HostStatus[]>;
 }

@@ -10,6 +10,7 @@ import { originWho, readAudit, recordAudit } from '../ops/audit.js';
 import type { ArtifactStore } from '../artifacts/store.js';
 import type { BackupTargets } from '../backup/target.js';
 import { recordScheduleOutcome, type Schedules } from '../schedules/service.js';
+import { fleetStatus, type Fleet } from '../ops/hosts.js';
 
 export interface WorkerOptions {
   host: string;
@@ -23,6 +24,8 @@ export interface WorkerOptions {
   artifacts: ArtifactStore;
   backups: BackupTargets;
   schedules?: Schedules;
+  /** Every configured host and a client for each (the `hosts` verb looks at all of them). */
+  fleet?: Pick<Fleet, 'hosts' | 'defaultHost' | 'engines'>;
   /** Lock duration; a dead worker's job is taken up again after it (default 30 s). */
   lockMs?: number;
   now?: () => number;
@@ -138,6 +141,7 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
       await job.clearLogs();
     },
     readAudit: (count, before) => readAudit(opts.connection, opts.prefix, count, before),
+    fleetStatus: opts.fleet ? () => fleetStatus({ ...opts.fleet!, connection: opts.connection, prefix: opts.prefix }) : undefined,
   };
   const started = Date.now();
   log.info({ command: data.command, origin: data.origin.door }, 'job started');

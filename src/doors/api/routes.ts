@@ -149,8 +149,7 @@ export function apiRouter(deps: ApiDeps): Router {
       });
       deps.log.info({ jobId: job.id, kind: outcome.spec.kind, host, door, tokenName }, 'job enqueued');
       // A job for a host nobody serves would wait silently: say so (the job stays queued).
-      const workers = await deps.jobs.queue(host).getWorkersCount().catch(() => -1);
-      const warning = workers === 0 ? `no worker is running for host "${host}": the job waits in the queue until one starts (dockops worker --host ${host})` : undefined;
+      const warning = await deps.jobs.noWorkerWarning(host);
       res.status(202).location(`/api/jobs/${job.id}`).json({ id: job.id, host, kind: outcome.spec.kind, ...(warning ? { warning } : {}) });
     } catch (err) {
       if (err instanceof DockopsError && err.code !== 'unavailable') {
