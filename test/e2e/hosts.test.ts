@@ -51,7 +51,8 @@ async function removeLabelled(label: string) {
 
 before(async () => {
   await b.ping(); // engine b is part of the stack: run `scripts/stack.sh up`
-  svc = await startService({ DOCKOPS_DOCKER_HOSTS: HOSTS });
+  // A third host whose engine is not there: `hosts` says why instead of failing.
+  svc = await startService({ DOCKOPS_DOCKER_HOSTS: `${HOSTS},gone=unix:///run/dockops/no-such-engine.sock` });
 });
 
 after(async () => {
@@ -89,6 +90,8 @@ test('--host b runs on engine b only; `hosts` shows both engines with versions, 
   const [vLocal, vB] = await Promise.all([local.version(), b.version()]);
   assert.match(lines[1], new RegExp(`^local \\*\\s+${vLocal.Version.replace(/[.+]/g, '\\$&')}\\s+1\\s+0\\s+1\\s+0\\s+${DOCKER_HOST}\\s*$`), 'the hosts job itself is the one active job of local');
   assert.match(lines[2], new RegExp(`^b\\s+${vB.Version.replace(/[.+]/g, '\\$&')}\\s+1\\s+0\\s+0\\s+0\\s+${DOCKER_HOST_B}\\s*$`));
+  assert.match(lines[3], /^gone\s+-\s+1\s+0\s+0\s+0\s+unix:\/\/\/run\/dockops\/no-such-engine\.sock\s+Cannot connect to the Docker daemon \(connect ENOENT \/run\/dockops\/no-such-engine\.sock\)\. Is the docker daemon running\?$/);
+  assert.equal(lines.length, 4);
 
   // A job running on b is counted as b's depth.
   const label2 = `test.hosts=${uniqueName('depth')}`;
