@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { api, BIN, cli, ROOT, startService, startWorkerProcess, type Service } from '../support/service.js';
-import { postSigned, slashCommand, standInSlack } from '../support/slack.js';
+import { blockAction, postSigned, slashCommand, standInSlack } from '../support/slack.js';
 import { DOCKER_HOST, DOCKER_HOST_B, docker, dockerB, dropPrefix, redis, uniqueName } from '../support/env.js';
 
 /**
@@ -19,6 +19,7 @@ const HOSTS = `local=${DOCKER_HOST},b=${DOCKER_HOST_B}`;
 const SECRET = 'slack-signing-secret-for-hosts-0123456789';
 const run = promisify(execFile);
 let svc: Service;
+let slack: Awaited<ReturnType<typeof standInSlack>>;
 const local = docker();
 const b = dockerB();
 
@@ -52,11 +53,19 @@ async function removeLabelled(label: string) {
 before(async () => {
   await b.ping(); // engine b is part of the stack: run `scripts/stack.sh up`
   // A third host whose engine is not there: `hosts` says why instead of failing.
-  svc = await startService({ DOCKOPS_DOCKER_HOSTS: `${HOSTS},gone=unix:///run/dockops/no-such-engine.sock` });
+  slack = await standInSlack();
+  svc = await startService({
+    DOCKOPS_DOCKER_HOSTS: `${HOSTS},gone=unix:///run/dockops/no-such-engine.sock`,
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: `${slack.url}/api/`,
+    SLACK_ALLOWED_CHANNELS: 'C0OPS',
+    SLACK_DEFAULT_ROLE: 'operator',
+  });
 });
 
 after(async () => {
   await svc?.stop();
+  await slack?.close();
   const r = redis();
   await dropPrefix(r, svc.prefix);
   r.disconnect();
@@ -184,14 +193,17 @@ test('a host with no live worker: the API, the CLI and Slack say so; a killed wo
   }
 });
 
-test('engine b restarted under a running job: the job fails in docker\'s words, the same command run again succeeds', async () => {
+test('engine b restarted under running jobs: they fail in docker\'s words, the same command run again and Slack\'s Retry succeed', async () => {
   const label = `test.hosts=${uniqueName('restart-b')}`;
+  const slackLabel = `test.hosts=${uniqueName('restart-b-slack')}`;
   // The engine stops its containers when it shuts down (after 10 s: sleep ignores SIGTERM as PID 1),
   // so the command must outlast that to be cut short.
   const args = ['--host', 'b', 'run', '--rm', '-l', label, 'busybox', 'sleep', '20'];
   try {
     const first = cli(svc, args);
-    await until('the container on b', async () => (await labelled(b, label)).some((c) => c.State === 'running'));
+    const ack = await postSigned(svc.url, slashCommand({ text: `--host b run --rm -l ${slackLabel} busybox sleep 20`, channel: 'C0OPS', responseUrl: `${slack.url}/respond/restart` }), SECRET);
+    assert.equal(ack.status, 200);
+    await until('the containers on b', async () => (await labelled(b, label)).some((c) => c.State === 'running') && (await labelled(b, slackLabel)).some((c) => c.State === 'running'));
     await run('bash', [path.join(ROOT, 'scripts/stack.sh'), 'restart-b'], { timeout: 120_000 });
     const r = await first;
     assert.notEqual(r.code, 0);
@@ -203,8 +215,24 @@ test('engine b restarted under a running job: the job fails in docker\'s words, 
     const retry = await cli(svc, args);
     assert.equal(retry.code, 0, retry.stderr);
     assert.equal(retry.stderr, '');
+
+    // In Slack: the failure in the same words, and a Retry button that runs it again on b.
+    const failed = await slack.next('/respond/restart', 60_000);
+    assert.match(JSON.stringify(failed.body.blocks), /Cannot connect to the Docker daemon.*Is the docker daemon running\?/);
+    const button = failed.body.blocks.find((x: { type: string }) => x.type === 'actions').elements.find((e: { action_id: string }) => e.action_id === 'dockops_retry');
+    await postSigned(svc.url, blockAction({ actionId: 'dockops_retry', value: button.value, responseUrl: `${slack.url}/respond/restart-2` }), SECRET);
+    const retried = await slack.next('/respond/restart-2');
+    const newId = /job (b\.\S+)/.exec(retried.body.text)?.[1] as string;
+    assert.ok(newId, retried.body.text);
+    const done = await until('the retried job', async () => {
+      const j = await api(svc, 'GET', `/api/jobs/${newId}`);
+      return (j.body.state === 'completed' || j.body.state === 'failed') && j.body;
+    }, 400);
+    assert.equal(done.state, 'completed', done.error);
+    assert.equal(done.exitCode, 0);
   } finally {
     if (!(await b.ping().then(() => true, () => false))) await run('bash', [path.join(ROOT, 'scripts/stack.sh'), 'restart-b'], { timeout: 120_000 });
     await removeLabelled(label);
+    await removeLabelled(slackLabel);
   }
 });
