@@ -36,6 +36,7 @@ install_missing() {
   [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || pkgs+=(busybox-static)
   command -v git >/dev/null || pkgs+=(git)
   command -v zstd >/dev/null || pkgs+=(zstd)
+  command -v age >/dev/null || pkgs+=(age)
   command -v docker-compose >/dev/null || pkgs+=(docker-compose)
   if [ ${#pkgs[@]} -gt 0 ]; then
     need_root "installing ${pkgs[*]}"

@@ -7,6 +7,15 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 eval "$(bash scripts/stack.sh up)"
 
+# The job page test drives Debian's Chromium headless (playwright-core, no downloaded browser).
+# Only tests need it, so it is installed here rather than by scripts/stack.sh.
+if [ ! -x /usr/bin/chromium ]; then
+  [ "$(id -u)" = 0 ] || { echo "test: /usr/bin/chromium is missing: apt-get install -y chromium (as root)" >&2; exit 1; }
+  echo "test: installing chromium (apt-get)" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+fi
+
 echo "test: type-check (tsc --noEmit)" >&2
 npx tsc --noEmit
 

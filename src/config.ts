@@ -4,6 +4,7 @@ import type { Role } from './policy/roles.js';
 import { loadBuildRules, type BuildRepo } from './builds/rules.js';
 import { parseTargets, type BackupSettings, type BackupTarget } from './backup/target.js';
 import { parseRetention, type Retention } from './backup/retention.js';
+import { AgeKeys, readIdentityFile, readPassphraseFile } from './backup/age.js';
 import { loadSchedules, type Schedule } from './schedules/file.js';
 import { parseTtl } from './render/time.js';
 
@@ -71,6 +72,8 @@ const Env = z.object({
   DOCKOPS_ARTIFACT_MAX_BYTES: int(4 * 1024 ** 3, 1024, 1024 ** 4),
   DOCKOPS_ARTIFACT_TTL: z.string().default('7d'),
   DOCKOPS_ARTIFACT_LINK_TTL: z.string().default('24h'),
+  DOCKOPS_JOB_LINK_TTL: z.string().default('7d'),
+  DOCKOPS_METRICS_TOKEN: z.string().min(16, 'must be 16 characters or more (make one with `openssl rand -hex 24`)').optional(),
   DOCKOPS_LINK_SECRET: z.string().min(32, 'must be 32 characters or more (make one with `openssl rand -hex 32`)').optional(),
   DOCKOPS_ALLOW_PRIVILEGED: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_HOST_NAMESPACES: z.enum(['true', 'false']).default('false'),
@@ -94,9 +97,15 @@ const Env = z.object({
   DOCKOPS_BACKUP_LEVEL: z.coerce.number().int().min(1).max(19).optional(),
   DOCKOPS_BACKUP_KEEP: z.string().default('last=7,daily=7,weekly=4,monthly=12'),
   DOCKOPS_BACKUP_SHRINK_RATIO: z.coerce.number().min(0).max(1).default(0.5),
+  /** age identities (AGE-SECRET-KEY-1… lines) that restore/verify decrypt with; targets encrypt with `age_recipient=` in their URL. */
+  DOCKOPS_BACKUP_AGE_IDENTITY_FILE: z.string().optional(),
+  /** First line: the passphrase of targets with `age_passphrase=true` (encrypts and decrypts). */
+  DOCKOPS_BACKUP_AGE_PASSPHRASE_FILE: z.string().optional(),
   DOCKOPS_RESTORE_IMAGE: z.string().min(1).default('busybox:latest'),
   DOCKOPS_ALERT_CHANNEL: z.string().optional(),
   DOCKOPS_SCHEDULE_CHECK_MS: int(60_000, 200, 3_600_000),
+  DOCKOPS_BUILD_CONCURRENCY: int(2, 1, 64),
+  DOCKOPS_REDEPLOY_WAIT_MS: int(30_000, 0, 3_600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -124,6 +133,10 @@ export interface Config {
   artifactTtlMs: number;
   /** How long a signed artifact link lasts when no other TTL is asked for. */
   artifactLinkTtlMs: number;
+  /** How long a signed job page link (the one Slack messages carry) works without a login. */
+  jobLinkTtlMs: number;
+  /** Bearer token GET /metrics asks for; undefined: /metrics is open to whoever reaches the port. */
+  metricsToken?: string;
   /** Key of the signed artifact links; undefined: one kept in the artifact directory (mode 0600). */
   linkSecret?: string;
   logLevel: string;
@@ -142,6 +155,10 @@ export interface Config {
   policyFile?: PolicyFile;
   /** Build rules of jobs/*.yml, validated at start even when the GitHub door is off. */
   buildRules: BuildRepo[];
+  /** Builds running at once per Docker host (one per repository at most). */
+  buildConcurrency: number;
+  /** How long a redeployed container must stay up (and healthy, with a health check) to be kept. */
+  redeployWaitMs: number;
   slackDefaultRole: Role;
   /** The GitHub door, when GITHUB_WEBHOOK_SECRET is set. */
   github?: { secrets: string[]; token?: string; apiUrl: string; rules: BuildRepo[] };
@@ -218,9 +235,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (usesUsergroups(policyFile) && !e.SLACK_BOT_TOKEN) issues.push('  DOCKOPS_POLICY_FILE: grants name slack_usergroups, whose members are looked up with SLACK_BOT_TOKEN (scope usergroups:read): set it');
   const secrets = (e.SLACK_SIGNING_SECRET ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   if (e.SLACK_SIGNING_SECRET !== undefined && secrets.some((x) => x.length < 16)) issues.push('  SLACK_SIGNING_SECRET: looks too short; copy it from your Slack app\'s Basic Information page');
+  // age keys: read once here, kept in private fields (never in job data or logs).
+  let agePassphrase: string | undefined;
+  let ageKeys: AgeKeys | undefined;
+  try {
+    if (e.DOCKOPS_BACKUP_AGE_PASSPHRASE_FILE) agePassphrase = readPassphraseFile(e.DOCKOPS_BACKUP_AGE_PASSPHRASE_FILE);
+  } catch (err) {
+    issues.push(`  DOCKOPS_BACKUP_AGE_PASSPHRASE_FILE: ${(err as Error).message}`);
+  }
+  try {
+    const identities = e.DOCKOPS_BACKUP_AGE_IDENTITY_FILE ? readIdentityFile(e.DOCKOPS_BACKUP_AGE_IDENTITY_FILE) : [];
+    if (identities.length || agePassphrase !== undefined) ageKeys = new AgeKeys({ identities, passphrase: agePassphrase });
+  } catch (err) {
+    issues.push(`  DOCKOPS_BACKUP_AGE_IDENTITY_FILE: ${(err as Error).message}`);
+  }
   let backupTargets: BackupTarget[] = [];
   try {
-    backupTargets = parseTargets(e.DOCKOPS_BACKUP_TARGETS);
+    backupTargets = parseTargets(e.DOCKOPS_BACKUP_TARGETS, { agePassphrase });
   } catch (err) {
     issues.push(`  DOCKOPS_BACKUP_TARGETS: ${(err as Error).message}`);
   }
@@ -242,6 +273,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (artifactTtlMs === undefined) issues.push(`  DOCKOPS_ARTIFACT_TTL: "${e.DOCKOPS_ARTIFACT_TTL}" is not a duration (7d, 24h, 90m, or seconds; 0 keeps artifacts forever)`);
   const artifactLinkTtlMs = parseTtl(e.DOCKOPS_ARTIFACT_LINK_TTL);
   if (!artifactLinkTtlMs || artifactLinkTtlMs > MAX_LINK_TTL_MS) issues.push(`  DOCKOPS_ARTIFACT_LINK_TTL: "${e.DOCKOPS_ARTIFACT_LINK_TTL}" must be a duration from 1s to 30d (24h, 7d, 90m, or seconds)`);
+  const jobLinkTtlMs = parseTtl(e.DOCKOPS_JOB_LINK_TTL);
+  if (!jobLinkTtlMs || jobLinkTtlMs > MAX_LINK_TTL_MS) issues.push(`  DOCKOPS_JOB_LINK_TTL: "${e.DOCKOPS_JOB_LINK_TTL}" must be a duration from 1s to 30d (7d, 24h, 90m, or seconds)`);
   if (issues.length) throw new ConfigError(`invalid configuration (see .env.example):\n${issues.join('\n')}`);
   return {
     github: ghSecrets.length ? { secrets: ghSecrets, token: e.GITHUB_TOKEN, apiUrl: e.GITHUB_API_URL.replace(/\/$/, ''), rules } : undefined,
@@ -252,8 +285,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scheduleCheckMs: e.DOCKOPS_SCHEDULE_CHECK_MS,
     backups: {
       targets: backupTargets,
-      settings: { compression: e.DOCKOPS_BACKUP_COMPRESS, level: e.DOCKOPS_BACKUP_LEVEL, retention, shrinkRatio: e.DOCKOPS_BACKUP_SHRINK_RATIO, restoreImage: e.DOCKOPS_RESTORE_IMAGE },
+      settings: { compression: e.DOCKOPS_BACKUP_COMPRESS, level: e.DOCKOPS_BACKUP_LEVEL, retention, shrinkRatio: e.DOCKOPS_BACKUP_SHRINK_RATIO, restoreImage: e.DOCKOPS_RESTORE_IMAGE, ageKeys },
     },
+    buildConcurrency: e.DOCKOPS_BUILD_CONCURRENCY,
+    redeployWaitMs: e.DOCKOPS_REDEPLOY_WAIT_MS,
     policyFile,
     slackDefaultRole: e.SLACK_DEFAULT_ROLE,
     slack: secrets.length || e.SLACK_APP_TOKEN
@@ -286,6 +321,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     artifactTtlMs: artifactTtlMs ?? 0,
     artifactLinkTtlMs: artifactLinkTtlMs ?? 0,
     linkSecret: e.DOCKOPS_LINK_SECRET,
+    jobLinkTtlMs: jobLinkTtlMs ?? 0,
+    metricsToken: e.DOCKOPS_METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
     policy: {
       allowPrivileged: e.DOCKOPS_ALLOW_PRIVILEGED === 'true',

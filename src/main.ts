@@ -58,7 +58,16 @@ async function serve(config: Config, withWorkers: string[]) {
     usergroups = new SlackUsergroups(new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, timeout: 2000, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }));
   }
   const permissions = new Permissions(config.policyFile, config.slackDefaultRole, usergroups);
-  app.use('/api', apiRouter({ jobs, redis, artifacts, links, permissions, tokens: config.apiTokens, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log }));
+  // Observability and the web pages (README "Operations"): /metrics, /jobs/:id, /admin/queues.
+  const [{ Metrics }, { WebAuth }, { jobPageRouter }, { boardRouter, BOARD_PATH }] = await Promise.all([import('./ops/metrics.js'), import('./ops/session.js'), import('./ops/job-page.js'), import('./ops/board.js')]);
+  const metrics = new Metrics(jobs, redis, log).start();
+  app.use(metrics.middleware());
+  app.get('/metrics', metrics.handler(config.metricsToken));
+  const webAuth = new WebAuth(config.apiTokens, links, config.publicUrl.startsWith('https:'));
+  app.use(webAuth.router());
+  app.use(jobPageRouter({ jobs, links, auth: webAuth, log }));
+  app.use(BOARD_PATH, webAuth.require(), boardRouter(jobs));
+  app.use('/api', apiRouter({ jobs, redis, artifacts, links, jobLinkTtlMs: config.jobLinkTtlMs, permissions, tokens: config.apiTokens, policy: config.policy, defaultHost: config.defaultHost, maxBodyBytes: config.maxBodyBytes, log }));
   let slackReporter: { close(): Promise<void> } | undefined;
   let slackSocket: { close(): Promise<void> } | undefined;
   if (config.slack) {
@@ -76,34 +85,41 @@ async function serve(config: Config, withWorkers: string[]) {
     }
     const { WebClient } = await import('@slack/web-api');
     const web = config.slack.botToken ? new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, logLevel: undefined }) : undefined;
-    slackReporter = await startSlackReporter({ jobs, redis, log, publicUrl: config.publicUrl, web, liveAfterMs: config.slack.liveAfterMs, links });
+    slackReporter = await startSlackReporter({ jobs, redis, log, publicUrl: config.publicUrl, web, liveAfterMs: config.slack.liveAfterMs, links, jobLinkTtlMs: config.jobLinkTtlMs });
   }
   let githubReporter: { close(): Promise<void> } | undefined;
   if (config.github) {
     const [{ mountGithub }, { startGithubReporter }, { Octokit }] = await Promise.all([import('./doors/github/webhook.js'), import('./report/github.js'), import('@octokit/rest')]);
-    mountGithub(app, { secrets: config.github.secrets, rules: config.github.rules, jobs, defaultHost: config.defaultHost, log });
+    mountGithub(app, { secrets: config.github.secrets, rules: config.github.rules, jobs, redis, defaultHost: config.defaultHost, log });
     if (config.github.token) {
       const octokit = new Octokit({ auth: config.github.token, baseUrl: config.github.apiUrl, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
       githubReporter = startGithubReporter({ jobs, redis, log, publicUrl: config.publicUrl, octokit });
     }
+  }
+  // One Slack message per build, for rules with slack_channel (needs the bot token).
+  let buildReporter: { close(): Promise<void> } | undefined;
+  if (config.github && config.slack?.botToken) {
+    const [{ startSlackBuildReporter }, { WebClient }] = await Promise.all([import('./report/slack-builds.js'), import('@slack/web-api')]);
+    const web = new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl });
+    buildReporter = startSlackBuildReporter({ jobs, redis, log, publicUrl: config.publicUrl, web, jobPage: (id: string) => links.signJobPage(id, config.jobLinkTtlMs).url });
   }
   const { Schedules } = await import('./schedules/service.js');
   const { loadSchedules } = await import('./schedules/file.js');
   const hostNames = config.hosts.map((h) => h.name);
   const schedules = new Schedules(redis, config.queuePrefix, hostNames, () => loadSchedules(config.jobsDir, hostNames, config.defaultHost), log);
   // Checked at start by loadConfig; applied to Redis once it answers.
-  void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied'));
+  whenReady(redis, () => void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied')));
   process.on('SIGHUP', () => {
     log.info('SIGHUP: reading jobs/*.yml again');
     void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not reloaded: the ones in force stay'));
   });
   const { startScheduleReporter } = await import('./report/schedule.js');
   const slackWeb = config.slack?.botToken ? new (await import('@slack/web-api')).WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl }) : undefined;
-  const scheduleReporter = startScheduleReporter({ jobs, redis, schedules, log, publicUrl: config.publicUrl, web: slackWeb, alertChannel: config.alertChannel, checkMs: config.scheduleCheckMs });
+  const scheduleReporter = startScheduleReporter({ jobs, redis, schedules, log, publicUrl: config.publicUrl, jobPage: (id: string) => links.signJobPage(id, config.jobLinkTtlMs).url, web: slackWeb, alertChannel: config.alertChannel, checkMs: config.scheduleCheckMs });
   const workers = withWorkers.map((host) => {
     const connection = redisConnection({ url: config.redisUrl, role: 'worker' });
     connection.on('error', () => undefined);
-    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, fleet: { hosts: config.hosts, defaultHost: config.defaultHost, engines } });
+    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, fleet: { hosts: config.hosts, defaultHost: config.defaultHost, engines }, ...buildOptions(config) });
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.bind, () => resolve(s));
@@ -121,7 +137,9 @@ async function serve(config: Config, withWorkers: string[]) {
     await Promise.all(workers.map((w) => w.close(config.shutdownGraceMs)));
     await slackReporter?.close();
     await githubReporter?.close();
+    await buildReporter?.close();
     await scheduleReporter.close();
+    await metrics.close();
     await schedules.close();
     await jobs.close();
     redis.disconnect();
@@ -148,8 +166,8 @@ async function worker(config: Config, host: string) {
   const { loadSchedules } = await import('./schedules/file.js');
   const hostNames = config.hosts.map((h) => h.name);
   const schedules = new Schedules(connection, config.queuePrefix, hostNames, () => loadSchedules(config.jobsDir, hostNames, config.defaultHost), log);
-  void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied'));
-  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, fleet: { hosts: config.hosts, defaultHost: config.defaultHost, engines } });
+  whenReady(connection, () => void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied')));
+  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, fleet: { hosts: config.hosts, defaultHost: config.defaultHost, engines }, ...buildOptions(config) });
   // Workers sweep too: a deployment of `serve` elsewhere and workers here still expires files.
   const sweeper = startArtifactSweeper({ root: config.artifactDir, ttlMs: config.artifactTtlMs, log });
   log.info({ host }, 'dockops worker started');
@@ -158,6 +176,14 @@ async function worker(config: Config, host: string) {
     await w.close(config.shutdownGraceMs);
     connection.disconnect();
   });
+}
+
+/** What workers need for builds: every host (builds ls reads them all), the rules and the limits. */
+function buildOptions(config: Config) {
+  return {
+    hosts: config.hosts.map((h) => h.name),
+    builds: { rules: config.buildRules, concurrency: config.buildConcurrency, redeployWaitMs: config.redeployWaitMs },
+  };
 }
 
 /** SIGTERM/SIGINT drain: no new jobs, running ones finish (or are released), then exit. */
@@ -217,3 +243,9 @@ main(process.argv.slice(2)).catch((err) => {
   process.stderr.write(`dockops: ${(err as Error)?.stack ?? err}\n`);
   process.exit(1);
 });
+
+/** Runs `fn` once the connection is ready (now, or when Redis first answers). */
+function whenReady(conn: { status: string; once(event: 'ready', fn: () => void): unknown }, fn: () => void) {
+  if (conn.status === 'ready') fn();
+  else conn.once('ready', fn);
+}

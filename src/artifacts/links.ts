@@ -38,6 +38,8 @@ export async function loadLinkSecret(configured: string | undefined, artifactDir
   return read();
 }
 
+const JOB_PAGE = 'dockops-job-page:v1';
+
 export interface SignedLink {
   url: string;
   /** Unix seconds after which the link answers 410. */
@@ -60,8 +62,29 @@ export class ArtifactLinks {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private mac(id: string, expires: number): Buffer {
-    return createHmac('sha256', this.key).update(`dockops-artifact-link:v1\n${id}\n${expires}`).digest();
+  private mac(id: string, expires: number, purpose = 'dockops-artifact-link:v1'): Buffer {
+    return createHmac('sha256', this.key).update(`${purpose}\n${id}\n${expires}`).digest();
+  }
+
+  /** HMAC with this key over any text, for other signed values (the web session cookie). */
+  hmac(text: string): Buffer {
+    return createHmac('sha256', this.key).update(text).digest();
+  }
+
+  /**
+   * A link to job `id`'s page (`/jobs/ID?expires=UNIX&sig=HEX`) that shows the job without a login
+   * until it expires. Signed as artifact links are, under another purpose, so neither kind of
+   * signature opens the other.
+   */
+  signJobPage(id: string, ttlMs: number): SignedLink {
+    const expires = Math.floor((this.now() + ttlMs) / 1000);
+    const sig = this.mac(id, expires, JOB_PAGE).toString('hex');
+    return { url: `${this.publicUrl.replace(/\/$/, '')}/jobs/${encodeURIComponent(id)}?expires=${expires}&sig=${sig}`, expires, expiresAt: new Date(expires * 1000).toISOString() };
+  }
+
+  /** Checks a job page link's query, as verify() does for artifacts. */
+  verifyJobPage(id: string, expiresRaw: unknown, sigRaw: unknown): LinkCheck {
+    return this.check(id, expiresRaw, sigRaw, JOB_PAGE, 'this job page link', `log in with an API token at /jobs/${id}, or ask for the job again`);
   }
 
   /** A link to artifact `id` valid for `ttlMs` (the configured default when not given). */
@@ -73,16 +96,16 @@ export class ArtifactLinks {
 
   /** Checks a link's query in constant time; an expired link is told apart from a forged one. */
   verify(id: string, expiresRaw: unknown, sigRaw: unknown): LinkCheck {
-    const invalid: LinkCheck = { ok: false, why: 'invalid', message: 'this artifact link is not valid (its signature does not match): ask for a new one, or use a bearer token' };
+    return this.check(id, expiresRaw, sigRaw, 'dockops-artifact-link:v1', 'this artifact link', `ask for a fresh one (POST /api/artifacts/${id}/link with a token)`);
+  }
+
+  private check(id: string, expiresRaw: unknown, sigRaw: unknown, purpose: string, what: string, fix: string): LinkCheck {
+    const invalid: LinkCheck = { ok: false, why: 'invalid', message: `${what} is not valid (its signature does not match): ask for a new one, or use a bearer token` };
     if (typeof expiresRaw !== 'string' || !/^\d{1,12}$/.test(expiresRaw) || typeof sigRaw !== 'string' || !/^[0-9a-f]{64}$/.test(sigRaw)) return invalid;
     const expires = Number(expiresRaw);
-    if (!timingSafeEqual(this.mac(id, expires), Buffer.from(sigRaw, 'hex'))) return invalid;
+    if (!timingSafeEqual(this.mac(id, expires, purpose), Buffer.from(sigRaw, 'hex'))) return invalid;
     if (this.now() >= expires * 1000) {
-      return {
-        ok: false,
-        why: 'expired',
-        message: `this artifact link expired at ${new Date(expires * 1000).toISOString()}: ask for a fresh one (POST /api/artifacts/${id}/link with a token)`,
-      };
+      return { ok: false, why: 'expired', message: `${what} expired at ${new Date(expires * 1000).toISOString()}: ${fix}` };
     }
     return { ok: true };
   }

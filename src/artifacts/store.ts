@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
@@ -48,11 +48,13 @@ export class ArtifactStore {
   }
 
   /** Streams `source` into a new artifact, hashing and counting on the way. */
-  async write(name: string, source: Readable, jobId?: string): Promise<Artifact> {
+  async write(name: string, source: Readable, jobId?: string, onStart?: (a: { id: string; name: string }) => void): Promise<Artifact> {
     const safe = safeArtifactName(name);
     const id = randomBytes(12).toString('hex');
     const dir = this.dir(id);
     await mkdir(dir, { recursive: true });
+    // Its id is known before it is complete: a reader can follow it as it is written (follow()).
+    onStart?.({ id, name: safe });
     const hash = createHash('sha256');
     let size = 0;
     const max = this.maxBytes;
@@ -66,7 +68,7 @@ export class ArtifactStore {
     });
     const partial = path.join(dir, `.partial-${safe}`);
     try {
-      await pipeline(source, meter, createWriteStream(partial, { mode: 0o600 }));
+      await pipeline(source, meter, createWriteStream(partial, { mode: 0o600, highWaterMark: 4 << 20 }));
       await rename(partial, path.join(dir, safe));
       const a: Artifact = { id, name: safe, size, sha256: hash.digest('hex'), createdAt: new Date().toISOString(), jobId };
       await writeFile(path.join(dir, 'meta.json'), JSON.stringify(a));
@@ -106,5 +108,74 @@ export class ArtifactStore {
     const a = await this.stat(id);
     if (!a) throw new UsageError(`no artifact ${id} (upload it first, or it has expired)`, 1);
     return { artifact: a, stream: createReadStream(path.join(this.dir(id), a.name)) };
+  }
+
+  /**
+   * A stream of the artifact for a consumer that reads it once, front to back (load, import): a
+   * complete artifact is read from disk; one still being uploaded is followed as it arrives.
+   */
+  async stream(id: string, signal?: AbortSignal): Promise<Readable> {
+    if (await this.writing(id)) return this.follow(id, signal);
+    return (await this.open(id)).stream;
+  }
+
+  /** True while an artifact is being written (its directory is there, its meta.json not yet). */
+  async writing(id: string): Promise<boolean> {
+    if (!/^[0-9a-f]{24}$/.test(id)) return false;
+    if (await this.stat(id)) return false;
+    return readdir(this.dir(id)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /**
+   * The artifact's bytes as they are written, from the first on: the reader waits for more until
+   * the write completes (then it ends at the final size) or fails (then it errors: the directory is
+   * removed). A download can thus run beside the job that makes the file.
+   */
+  follow(id: string, signal?: AbortSignal): Readable {
+    const dir = this.dir(id);
+    const store = this;
+    const gone = () => new Error(`artifact ${id} was not completed (the job failed or was cancelled)`);
+    async function* chunks() {
+      let fd: FileHandle | undefined;
+      let pos = 0;
+      try {
+        for (;;) {
+          if (signal?.aborted) return;
+          if (!fd) {
+            const done = await store.stat(id);
+            const names = done ? [done.name] : await readdir(dir).catch(() => undefined);
+            if (!names) throw gone();
+            const file = done ? done.name : names.find((n) => n.startsWith('.partial-'));
+            if (!file) {
+              await new Promise((r) => setTimeout(r, 20));
+              continue;
+            }
+            // Opened by descriptor: the rename on completion does not move what is being read.
+            fd = await open(path.join(dir, file), 'r').catch(() => undefined);
+            if (!fd) continue;
+          }
+          const buf = Buffer.allocUnsafe(128 << 10);
+          const { bytesRead } = await fd.read(buf, 0, buf.length, pos);
+          if (bytesRead > 0) {
+            pos += bytesRead;
+            yield buf.subarray(0, bytesRead);
+            continue;
+          }
+          const done = await store.stat(id);
+          if (done) {
+            if (pos >= done.size) return;
+            continue;
+          }
+          if (!(await readdir(dir).then(() => true, () => false))) throw gone();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      } finally {
+        await fd?.close();
+      }
+    }
+    return Readable.from(chunks(), { objectMode: false });
   }
 }

@@ -9,6 +9,7 @@ import { followExec } from '../docker/exec.js';
 import { humanSize } from '../render/units.js';
 import { VERSION } from '../version.js';
 import { compressor, EXTENSION, type Compression } from './compress.js';
+import { AGE_EXTENSION, encryptor } from './age.js';
 import { TarScanner } from './tarscan.js';
 import { Manifest, type BackupTarget } from './target.js';
 import { readVolume, removeLeftoverHelpers, requireVolume, volumeUsers, withVolumeContainer, type VolumeUser } from './volumes.js';
@@ -174,7 +175,7 @@ export async function backupVolume(ctx: RunContext, target: BackupTarget, volume
   await target.sweep(ctx.now(), STALE_PARTIAL_MS).catch((err) => ctx.log.warn({ err: (err as Error).message }, 'backup sweep failed'));
   const previous = (await target.manifests(volume)).at(-1);
   const id = backupId(ctx.enqueuedAt, ctx.jobId, volume);
-  const file = `${id}${EXTENSION[opts.compression]}`;
+  const file = `${id}${EXTENSION[opts.compression]}${target.age ? AGE_EXTENSION : ''}`;
   return quiesced(ctx, volume, { stopAll: opts.stop, hooks: true }, async (stopped, stoppedIds) => {
     const createdAt = new Date(ctx.now()).toISOString();
     const started = Date.now();
@@ -185,7 +186,8 @@ export async function backupVolume(ctx: RunContext, target: BackupTarget, volume
     try {
       await withVolumeContainer(ctx.docker, [{ volume, at: volume, readOnly: true }], ctx.jobId, async (c) => {
         const source: Readable = await readVolume(c, volume, ctx.signal);
-        await pipeline(source, scanner, compressor(opts.compression, opts.level), meter, pending.stream, { signal: ctx.signal });
+        // Encrypted after compression and before the meter: size and sha256 are of the stored bytes.
+        await pipeline(source, scanner, compressor(opts.compression, opts.level), encryptor(target.age), meter, pending.stream, { signal: ctx.signal });
       });
       if (!scanner.ended) throw new DockerError(`the archive of volume ${volume} ended early (${scanner.bytes} bytes read): nothing was kept`, 1);
       await pending.commit();
@@ -207,6 +209,8 @@ export async function backupVolume(ctx: RunContext, target: BackupTarget, volume
       rawSize: scanner.bytes,
       entries: scanner.entries,
       compression: opts.compression,
+      encryption: target.age ? 'age' : 'none',
+      ageRecipients: target.age ? [...target.age.recipients] : undefined,
       root: volume,
       driver: info.driver,
       labels: info.labels,
@@ -231,5 +235,5 @@ export async function backupVolume(ctx: RunContext, target: BackupTarget, volume
 /** One line for people: what was backed up, how big, how fast, where. */
 export function backupLine(m: Manifest, target: BackupTarget): string {
   const secs = Math.max(m.durationMs, 1) / 1000;
-  return `${m.id}  ${m.volume}: ${m.entries} entries, ${humanSize(m.rawSize)} → ${humanSize(m.size)} (${m.compression}) in ${secs.toFixed(1)}s (${humanSize(m.rawSize / secs)}/s) to ${target.name}:${m.volume}/${m.file}\n`;
+  return `${m.id}  ${m.volume}: ${m.entries} entries, ${humanSize(m.rawSize)} → ${humanSize(m.size)} (${m.compression}${m.encryption === 'age' ? '+age' : ''}) in ${secs.toFixed(1)}s (${humanSize(m.rawSize / secs)}/s) to ${target.name}:${m.volume}/${m.file}\n`;
 }

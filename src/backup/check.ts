@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { DockerError } from '../errors.js';
 import { decompressor } from './compress.js';
+import { decryptor, type AgeKeys } from './age.js';
 import type { BackupTarget, Manifest } from './target.js';
 
 /** Reads the whole archive and checks its size and sha256 against the manifest. */
@@ -69,10 +70,11 @@ export async function tarFacts(source: Readable, signal: AbortSignal): Promise<M
 }
 
 /** The archive's entries: read, decompressed and hashed entry by entry. */
-export async function archiveFacts(target: BackupTarget, m: Manifest, signal: AbortSignal) {
+export async function archiveFacts(target: BackupTarget, m: Manifest, signal: AbortSignal, keys?: AgeKeys) {
+  const decrypt = decryptor(m, keys);
   const source = await target.read(`${m.volume}/${m.file}`);
   const plain = new PassThrough({ highWaterMark: 256 * 1024 });
-  const decompress = pipeline(source, decompressor(m.compression), plain, { signal });
+  const decompress = pipeline(source, decrypt, decompressor(m.compression), plain, { signal });
   const [facts] = await Promise.all([tarFacts(plain, signal), decompress]);
   return facts;
 }

@@ -8,6 +8,7 @@ import { backupVolume, Meter, quiesced } from './backup.js';
 import { checkArchive } from './check.js';
 import { demuxBuffer } from '../docker/streams.js';
 import { decompressor } from './compress.js';
+import { decryptor } from './age.js';
 import { TarScanner } from './tarscan.js';
 import type { BackupTarget, Manifest } from './target.js';
 import { HELPER_LABEL, inspectVolume, readVolume, withVolumeContainer, writeVolume } from './volumes.js';
@@ -31,11 +32,12 @@ export async function removeVolume(docker: Docker, name: string) {
 
 /** Unpacks the archive into the volume (mounted where the archive's top directory says), checking its sha256 on the way. */
 export async function unpackInto(ctx: RunContext, target: BackupTarget, m: Manifest, volume: string): Promise<void> {
+  const decrypt = decryptor(m, ctx.backups.settings.ageKeys);
   const source = await target.read(`${m.volume}/${m.file}`);
   const meter = new Meter();
   const plain = new PassThrough({ highWaterMark: 256 * 1024 });
   await withVolumeContainer(ctx.docker, [{ volume, at: m.root }], ctx.jobId, async (c) => {
-    await Promise.all([pipeline(source, meter, decompressor(m.compression), plain, { signal: ctx.signal }), writeVolume(c, plain, ctx.signal)]);
+    await Promise.all([pipeline(source, meter, decrypt, decompressor(m.compression), plain, { signal: ctx.signal }), writeVolume(c, plain, ctx.signal)]);
   });
   if (meter.bytes !== m.size || meter.digest() !== m.sha256) throw new DockerError(`backup ${m.id} changed while it was being restored (sha256 differs)`, 1);
 }

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { COMPRESSIONS } from './compress.js';
 import { UsageError } from '../errors.js';
 import type { Retention } from './retention.js';
+import { AgeEncryption, type AgeKeys } from './age.js';
+import { S3Target } from './s3.js';
 
 /**
  * What makes a backup valid: written after the archive, so an archive without one is not a backup.
@@ -27,6 +29,10 @@ export const Manifest = z.object({
   rawSize: z.number().int().nonnegative(),
   entries: z.number().int().nonnegative(),
   compression: z.enum(COMPRESSIONS),
+  /** `age`: the stored bytes are the compressed tar encrypted with age (`age -d` opens it). Absent in older manifests. */
+  encryption: z.enum(['none', 'age']).default('none'),
+  /** The age recipients (public keys) it was encrypted to; empty for a passphrase. */
+  ageRecipients: z.array(z.string()).optional(),
   /** The top directory of the tar (the volume's name when it was made). */
   root: z.string(),
   /** The volume as it was, to create it again the same way. */
@@ -58,6 +64,8 @@ export interface BackupTarget {
   readonly name: string;
   /** Where, for people: a path or URL. */
   readonly where: string;
+  /** Set when what is stored there is encrypted with age. */
+  readonly age?: AgeEncryption;
   create(key: string): Promise<PendingObject>;
   read(key: string): Promise<Readable>;
   putManifest(m: Manifest): Promise<void>;
@@ -75,18 +83,29 @@ export function manifestKey(m: Pick<Manifest, 'volume' | 'id'>) {
   return `${m.volume}/${m.id}.json`;
 }
 
+/** The backup ID an archive's file name belongs to (`ID.tar.zst.age` → `ID`). */
+export function archiveId(file: string): string {
+  return file.replace(/\.tar(\.gz|\.zst)?(\.age)?$/, '');
+}
+
+/** Checks a key is `<volume>/<file>` with names that stay inside the target. */
+export function checkKey(key: string): [string, string] {
+  const [vol, base, ...rest] = key.split('/');
+  if (rest.length || !vol || !base || !volumeDir.test(vol) || !/^[A-Za-z0-9._-]+$/.test(base) || base.startsWith('.')) {
+    throw new Error(`invalid backup key "${key}"`);
+  }
+  return [vol, base];
+}
+
 /** Backups in a directory: `<dir>/<volume>/<id>.tar.zst` and `<id>.json` beside it. */
 export class LocalTarget implements BackupTarget {
   readonly where: string;
-  constructor(readonly name: string, readonly dir: string) {
+  constructor(readonly name: string, readonly dir: string, readonly age?: AgeEncryption) {
     this.where = dir;
   }
 
   private file(key: string) {
-    const [vol, base, ...rest] = key.split('/');
-    if (rest.length || !vol || !base || !volumeDir.test(vol) || !/^[A-Za-z0-9._-]+$/.test(base) || base.startsWith('.')) {
-      throw new Error(`invalid backup key "${key}"`);
-    }
+    const [vol, base] = checkKey(key);
     return path.join(this.dir, vol, base);
   }
 
@@ -165,7 +184,7 @@ export class LocalTarget implements BackupTarget {
       const names = await readdir(dir).catch(() => [] as string[]);
       const ids = new Set(names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => n.slice(0, -5)));
       for (const n of names) {
-        const orphan = !n.startsWith('.') && !n.endsWith('.json') && !ids.has(n.replace(/\.tar(\.gz|\.zst)?$/, ''));
+        const orphan = !n.startsWith('.') && !n.endsWith('.json') && !ids.has(archiveId(n));
         if (!n.startsWith('.partial-') && !orphan) continue;
         const st = await stat(path.join(dir, n)).catch(() => undefined);
         if (!st || now - st.mtimeMs < olderThanMs) continue;
@@ -186,6 +205,8 @@ export interface BackupSettings {
   shrinkRatio: number;
   /** An image with `find`, used to empty a volume before a restore replaces its content. */
   restoreImage: string;
+  /** What this process decrypts age-encrypted archives with (DOCKOPS_BACKUP_AGE_*_FILE). */
+  ageKeys?: AgeKeys;
 }
 
 export const DEFAULT_BACKUP_SETTINGS: BackupSettings = {
@@ -209,8 +230,46 @@ export class BackupTargets {
   }
 }
 
+/** Secrets the target URLs refer to (read from files at start-up, never in the URL). */
+export interface TargetSecrets {
+  /** DOCKOPS_BACKUP_AGE_PASSPHRASE_FILE's passphrase, for targets with `age_passphrase=true`. */
+  agePassphrase?: string;
+}
+
+/** The query of a target URL: known keys only, each once unless `many`. */
+function readQuery(name: string, query: string, known: string[], many: string[] = []): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [k, v] of new URLSearchParams(query)) {
+    if (!known.includes(k)) throw new Error(`target "${name}": unknown option "${k}" (known: ${known.join(', ')})`);
+    const list = out.get(k) ?? [];
+    if (list.length && !many.includes(k)) throw new Error(`target "${name}": "${k}" is given twice`);
+    out.set(k, [...list, v]);
+  }
+  return out;
+}
+
+/** `age_recipient=age1…` (repeatable) or `age_passphrase=true` on a target URL. */
+function ageOption(name: string, q: Map<string, string[]>, secrets: TargetSecrets): AgeEncryption | undefined {
+  const recipients = q.get('age_recipient') ?? [];
+  const pass = q.get('age_passphrase')?.[0];
+  if (pass !== undefined && pass !== 'true' && pass !== 'false') throw new Error(`target "${name}": age_passphrase is true or false`);
+  if (pass === 'true') {
+    if (recipients.length) throw new Error(`target "${name}": age encrypts to recipients or with a passphrase, not both`);
+    if (secrets.agePassphrase === undefined) throw new Error(`target "${name}": age_passphrase=true needs DOCKOPS_BACKUP_AGE_PASSPHRASE_FILE`);
+    return new AgeEncryption({ passphrase: secrets.agePassphrase });
+  }
+  if (!recipients.length) return undefined;
+  try {
+    return new AgeEncryption({ recipients });
+  } catch (err) {
+    throw new Error(`target "${name}": ${(err as Error).message}`);
+  }
+}
+
+const AGE_KEYS = ['age_recipient', 'age_passphrase'];
+
 /** `local=file:///var/lib/dockops/backups,offsite=s3://…`: the targets named in DOCKOPS_BACKUP_TARGETS. */
-export function parseTargets(raw: string): BackupTarget[] {
+export function parseTargets(raw: string, secrets: TargetSecrets = {}): BackupTarget[] {
   const out: BackupTarget[] = [];
   for (const part of raw.split(',').map((x) => x.trim()).filter(Boolean)) {
     const eq = part.indexOf('=');
@@ -218,8 +277,15 @@ export function parseTargets(raw: string): BackupTarget[] {
     const url = part.slice(eq + 1);
     if (eq <= 0 || !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(name)) throw new Error(`"${part}" is not NAME=URL (for example local=file:///var/lib/dockops/backups)`);
     if (out.some((t) => t.name === name)) throw new Error(`target "${name}" is named twice`);
-    if (url.startsWith('file:///')) out.push(new LocalTarget(name, decodeURIComponent(url.slice('file://'.length)).replace(/\/+$/, '') || '/'));
-    else throw new Error(`target "${name}": ${url} is not a file:/// URL`);
+    const qm = url.indexOf('?');
+    const [base, query] = qm < 0 ? [url, ''] : [url.slice(0, qm), url.slice(qm + 1)];
+    if (base.startsWith('file:///')) {
+      const q = readQuery(name, query, AGE_KEYS, ['age_recipient']);
+      out.push(new LocalTarget(name, decodeURIComponent(base.slice('file://'.length)).replace(/\/+$/, '') || '/', ageOption(name, q, secrets)));
+    } else if (base.startsWith('s3://')) {
+      const q = readQuery(name, query, [...S3Target.OPTIONS, ...AGE_KEYS], ['age_recipient']);
+      out.push(S3Target.fromUrl(name, base, q, ageOption(name, q, secrets)));
+    } else throw new Error(`target "${name}": ${url} is not a file:/// or s3:// URL`);
   }
   if (!out.length) throw new Error('names no target');
   return out;

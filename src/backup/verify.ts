@@ -13,7 +13,7 @@ import { readVolume, withVolumeContainer } from './volumes.js';
  */
 export async function verifyBackup(ctx: RunContext, target: BackupTarget, m: Manifest): Promise<{ manifest: Manifest; entries: number }> {
   await checkArchive(target, m, ctx.signal);
-  const want = await archiveFacts(target, m, ctx.signal);
+  const want = await archiveFacts(target, m, ctx.signal, ctx.backups.settings.ageKeys);
   const scratch = `dockops-verify-${randomBytes(4).toString('hex')}`;
   await createVolume(ctx.docker, scratch, { driver: 'local', labels: {}, options: null }, { 'dockops.scratch': 'verify' });
   try {

@@ -1,8 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { yamlWhere } from '../yaml-where.js';
+import { readYamlDir } from '../yaml-where.js';
 
 /** A branch or tag name, or a /regex/ whose groups feed {\1}…{\9}. */
 const NameOrRegex = z.string().min(1).refine((s) => !s.startsWith('/') || (s.endsWith('/') && s.length > 2 && isRegex(s.slice(1, -1))), { message: 'a /regex/ that compiles' });
@@ -32,6 +29,11 @@ export const BuildRule = z
     labels: z.record(z.string(), z.string()).default({}),
     /** Build only when a changed file (over every commit of the push) matches one of these globs. */
     paths: z.array(z.string()).optional(),
+    /**
+     * After the push, recreate the containers labelled `dockops.redeploy=<image:tag>` (a label
+     * without a tag means :latest) from the new image, one at a time, rolling back on failure.
+     */
+    redeploy: z.boolean().default(false),
   })
   .strict();
 export type BuildRule = z.infer<typeof BuildRule>;
@@ -54,30 +56,8 @@ const JobsFile = z.object({ builds: z.array(BuildRepo).default([]) }).passthroug
 
 /** Reads every jobs/*.yml; an error names the file and line. */
 export function loadBuildRules(dir: string): BuildRepo[] {
-  let files: string[] = [];
-  try {
-    files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
-  } catch {
-    return [];
-  }
   const repos: BuildRepo[] = [];
-  const problems: string[] = [];
-  for (const f of files) {
-    const file = path.join(dir, f);
-    const text = readFileSync(file, 'utf8');
-    const doc = parseDocument(text);
-    if (doc.errors.length) {
-      problems.push(`  ${file}: ${doc.errors[0].message}`);
-      continue;
-    }
-    const parsed = JobsFile.safeParse(doc.toJS() ?? {});
-    if (!parsed.success) {
-      for (const i of parsed.error.issues) problems.push(`  ${yamlWhere(file, text, i.path as (string | number)[])}: ${i.path.join('.')}: ${i.message}`);
-      continue;
-    }
-    repos.push(...parsed.data.builds);
-  }
-  if (problems.length) throw new Error(`invalid build rules:\n${problems.join('\n')}`);
+  readYamlDir(dir, JobsFile, 'invalid build rules', (data) => repos.push(...data.builds));
   return repos;
 }
 
@@ -111,13 +91,20 @@ export function pathGlob(glob: string, file: string): boolean {
   return new RegExp(`^${re}$`).test(file);
 }
 
-/** The docker tags a rule gives for a ref: its template, and semver tags when asked. */
-export function tagsFor(rule: BuildRule, sourceref: string, groups: string[], sha: string): string[] {
+/** Stand-ins for the commit when it is not known (`builds preview` without --sha). */
+const SHA_MARK = '\u0000sha\u0000';
+const SHORT_MARK = '\u0000short_sha\u0000';
+
+/**
+ * The docker tags a rule gives for a ref: its template, and semver tags when asked. Without a
+ * commit, `{sha}` and `{short_sha}` show as `<sha>` and `<short_sha>`.
+ */
+export function tagsFor(rule: BuildRule, sourceref: string, groups: string[], sha?: string): string[] {
   const fill = (t: string) =>
     t
       .replace(/\{sourceref\}/g, sourceref)
-      .replace(/\{sha\}/g, sha)
-      .replace(/\{short_sha\}/g, sha.slice(0, 7))
+      .replace(/\{sha\}/g, sha ?? SHA_MARK)
+      .replace(/\{short_sha\}/g, sha?.slice(0, 7) ?? SHORT_MARK)
       .replace(/\{\\([1-9])\}/g, (_m, n: string) => groups[Number(n)] ?? '');
   const tags = [fill(rule.tag)];
   const m = rule.semver && rule.type === 'tag' ? /^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.exec(sourceref) : null;
@@ -127,20 +114,44 @@ export function tagsFor(rule: BuildRule, sourceref: string, groups: string[], sh
     else tags.push(`${major}.${minor}.${patch}`, `${major}.${minor}`, major, 'latest');
   }
   // Docker tags: [A-Za-z0-9_.-], up to 128, not starting with . or -.
-  return [...new Set(tags.map((t) => t.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[.-]+/, '').slice(0, 128)).filter(Boolean))];
+  const clean = (t: string) =>
+    t
+      .split(/(\u0000(?:short_)?sha\u0000)/)
+      .map((part) => (part === SHA_MARK ? '<sha>' : part === SHORT_MARK ? '<short_sha>' : part.replace(/[^A-Za-z0-9_.-]/g, '-')))
+      .join('')
+      .replace(/^[.-]+/, '')
+      .slice(0, 128);
+  return [...new Set(tags.map(clean).filter(Boolean))];
 }
 
 /** Which rules a push matches, with their tags; deleted refs and unmatched paths build nothing. */
 export function matchPush(repos: BuildRepo[], ev: PushEvent): BuildPlan[] {
   if (ev.deleted || /^0+$/.test(ev.after)) return [];
-  const type = ev.ref.startsWith('refs/heads/') ? 'branch' : ev.ref.startsWith('refs/tags/') ? 'tag' : undefined;
-  if (!type) return [];
-  const sourceref = ev.ref.replace(/^refs\/(heads|tags)\//, '');
   const changed = new Set<string>();
   for (const c of [...(ev.commits ?? []), ...(ev.head_commit ? [ev.head_commit] : [])]) for (const f of [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]) changed.add(f);
+  return plansFor(repos, ev.repository.full_name, ev.repository.clone_url, ev.ref, ev.after, changed);
+}
+
+/**
+ * What a ref of a repository would build (`builds preview`): `main` is tried as a branch and as
+ * a tag, `refs/heads/…` and `refs/tags/…` as given. Path filters are not applied (no push says
+ * which files changed): each plan carries its rule, whose `paths` the caller shows.
+ */
+export function previewRef(repos: BuildRepo[], repository: string, ref: string, sha?: string): BuildPlan[] {
+  const refs = ref.startsWith('refs/') ? [ref] : [`refs/heads/${ref}`, `refs/tags/${ref}`];
+  const repo = repos.find((r) => r.repository.toLowerCase() === repository.toLowerCase());
+  const clone = repo?.source ?? `https://github.com/${repository}.git`;
+  return refs.flatMap((r) => plansFor(repos, repository, clone, r, sha, undefined));
+}
+
+/** Plans for a ref; `changed` undefined: path filters are not applied. */
+function plansFor(repos: BuildRepo[], fullName: string, cloneUrl: string, ref: string, sha: string | undefined, changed: Set<string> | undefined): BuildPlan[] {
+  const type = ref.startsWith('refs/heads/') ? 'branch' : ref.startsWith('refs/tags/') ? 'tag' : undefined;
+  if (!type) return [];
+  const sourceref = ref.replace(/^refs\/(heads|tags)\//, '');
   const plans: BuildPlan[] = [];
   for (const repo of repos) {
-    if (repo.repository.toLowerCase() !== ev.repository.full_name.toLowerCase()) continue;
+    if (repo.repository.toLowerCase() !== fullName.toLowerCase()) continue;
     repo.rules.forEach((rule, ruleIndex) => {
       if (rule.type !== type) return;
       let groups: string[] = [sourceref];
@@ -149,17 +160,17 @@ export function matchPush(repos: BuildRepo[], ev: PushEvent): BuildPlan[] {
         if (!m || m[0] !== sourceref) return;
         groups = [...m];
       } else if (rule.name !== sourceref) return;
-      if (rule.paths && ![...changed].some((f) => rule.paths!.some((g) => pathGlob(g, f)))) return;
-      const base = repo.source ?? ev.repository.clone_url;
+      if (changed && rule.paths && ![...changed].some((f) => rule.paths!.some((g) => pathGlob(g, f)))) return;
+      const base = repo.source ?? cloneUrl;
       const dir = rule.context.replace(/^\.\/?/, '').replace(/\/$/, '');
       plans.push({
         repo,
         rule,
         ruleIndex,
         sourceref,
-        sha: ev.after,
-        tags: tagsFor(rule, sourceref, groups, ev.after).map((t) => `${repo.image}:${t}`),
-        context: `${base}#${ev.after}${dir ? `:${dir}` : ''}`,
+        sha: sha ?? '',
+        tags: tagsFor(rule, sourceref, groups, sha).map((t) => `${repo.image}:${t}`),
+        context: `${base}#${sha ?? sourceref}${dir ? `:${dir}` : ''}`,
       });
     });
   }

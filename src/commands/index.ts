@@ -71,6 +71,9 @@ import { backupPrune, BackupPruneSpec } from './backup/prune.js';
 import { scheduleLs, ScheduleLsSpec, scheduleRun, ScheduleRunSpec, schedulePause, SchedulePauseSpec, scheduleResume, ScheduleResumeSpec, scheduleReload, ScheduleReloadSpec } from './schedule/schedule.js';
 import { audit, AuditSpec } from './dockops/audit.js';
 import { hosts, HostsSpec } from './dockops/hosts.js';
+import { buildsPreview, BuildsPreviewSpec } from './builds/preview.js';
+import { buildsLs, BuildsLsSpec } from './builds/ls.js';
+import { buildsLogs, BuildsLogsSpec } from './builds/logs.js';
 /** Every verb dockops knows, one per line (branches add lines without touching each other). */
 export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   version,
@@ -145,6 +148,9 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   scheduleReload,
   audit,
   hosts,
+  buildsPreview,
+  buildsLs,
+  buildsLogs,
 ];
 
 /** What travels through Redis: one closed union, parsed again in the worker. */
@@ -220,6 +226,9 @@ export const JobSpec = z.discriminatedUnion('kind', [
   ScheduleReloadSpec,
   AuditSpec,
   HostsSpec,
+  BuildsPreviewSpec,
+  BuildsLsSpec,
+  BuildsLogsSpec,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 
@@ -242,12 +251,12 @@ export type ParseOutcome =
   | { type: 'spec'; spec: JobSpec; command: Command<any>; path: string; host?: string } // eslint-disable-line @typescript-eslint/no-explicit-any
   | { type: 'help'; text: string };
 
-const MANAGEMENT = ['container', 'image', 'system', 'volume', 'network', 'backup', 'schedule'];
+const MANAGEMENT = ['container', 'image', 'system', 'volume', 'network', 'backup', 'schedule', 'builds'];
 
 /** `docker volume` / `docker volume --help`: the group's commands, as cobra lists them. */
 export function groupHelp(group: string): string {
   const rows = COMMANDS.filter((c) => c.path[0] === group && c.path.length > 1).map((c) => `  ${c.path.slice(1).join(' ').padEnd(12)} ${c.summary}`);
-  return `\nUsage:  docker ${group} COMMAND\n\nManage ${group === 'backup' ? 'volume backups' : `${group}s`}\n\nCommands:\n${rows.join('\n')}\n\nRun 'docker ${group} COMMAND --help' for more information on a command.\n`;
+  return `\nUsage:  docker ${group} COMMAND\n\nManage ${group === 'backup' ? 'volume backups' : group.endsWith('s') ? group : `${group}s`}\n\nCommands:\n${rows.join('\n')}\n\nRun 'docker ${group} COMMAND --help' for more information on a command.\n`;
 }
 
 /** Top-level help: the verbs dockops runs, as `docker --help` lists them. */

@@ -179,3 +179,22 @@ export type JobView = Awaited<ReturnType<typeof jobView>>;
 export function cancelChannel(prefix: string): string {
   return `${prefix}:cancel`;
 }
+
+/**
+ * Asks whichever worker runs the job to cancel it (its AbortSignal), with a reason the job's
+ * failure shows ("superseded by …"). Doors that publish a bare job ID mean "by request".
+ */
+export async function requestCancel(redis: Redis, prefix: string, id: string, reason?: string): Promise<void> {
+  await redis.publish(cancelChannel(prefix), reason ? JSON.stringify({ id, reason }) : id);
+}
+
+/** A cancel message: a bare job ID, or `{"id", "reason"}`. */
+export function parseCancelMessage(message: string): { id: string; reason?: string } {
+  if (!message.startsWith('{')) return { id: message };
+  try {
+    const m = JSON.parse(message) as { id?: unknown; reason?: unknown };
+    return { id: String(m.id ?? ''), reason: typeof m.reason === 'string' ? m.reason : undefined };
+  } catch {
+    return { id: message };
+  }
+}

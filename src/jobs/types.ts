@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
 import type { ArtifactStore } from '../artifacts/store.js';
 import { Artifact } from '../artifacts/store.js';
 import type { BackupTargets } from '../backup/target.js';
 import type { Schedules } from '../schedules/service.js';
 import type { AuditRow } from '../ops/audit.js';
 import type { HostStatus } from '../ops/hosts.js';
+import type { BuildRepo } from '../builds/rules.js';
+import type { JobQueues } from './queue.js';
 
 /** Who asked and where the answer goes. Travels with the job; never holds a secret. */
 export const Origin = z.discriminatedUnion('door', [
@@ -20,7 +23,14 @@ export const Origin = z.discriminatedUnion('door', [
     responseUrl: z.string().optional(),
     thread: z.string().optional(),
   }),
-  z.object({ door: z.literal('github'), delivery: z.string(), repo: z.string(), sha: z.string() }),
+  z.object({
+    door: z.literal('github'),
+    delivery: z.string(),
+    repo: z.string(),
+    sha: z.string(),
+    /** The Slack channel of the build rule, where the build's message goes. */
+    slackChannel: z.string().optional(),
+  }),
   z.object({ door: z.literal('schedule'), name: z.string() }),
 ]);
 export type Origin = z.infer<typeof Origin>;
@@ -79,4 +89,25 @@ export interface RunContext {
   readAudit(count: number, before?: string): Promise<AuditRow[]>;
   /** Every configured host's engine version, live workers and queue depth (the `hosts` verb); set where the worker was given the hosts. */
   fleetStatus?(): Promise<HostStatus[]>;
+  /** The worker's Redis connection and key prefix: coordination between workers (build locks). */
+  redis: Redis;
+  prefix: string;
+  /** Reads jobs of every host's queue (`builds ls`, `builds logs`). */
+  jobs: JobQueues;
+  /**
+   * Ends this attempt and puts the job back in its queue until `untilMs` (epoch ms), when a worker
+   * runs it again from the start. Never returns.
+   */
+  defer(untilMs: number): Promise<never>;
+  /** Build settings of this worker's configuration. */
+  builds: BuildSettings;
+}
+
+/** What builds need from the configuration: the rules, how many run at once, the redeploy wait. */
+export interface BuildSettings {
+  rules: BuildRepo[];
+  /** Builds running at once on one host (one per repository at most). */
+  concurrency: number;
+  /** How long a redeployed container must stay up (and healthy) before it is kept. */
+  redeployWaitMs: number;
 }

@@ -1,11 +1,11 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { commandForKind } from '../commands/index.js';
 import { DockopsError, UnavailableError } from '../errors.js';
-import { JobData, cancelChannel, queueName } from './queue.js';
-import type { JobResult, LogEntry, RunContext } from './types.js';
+import { JobData, JobQueues, cancelChannel, parseCancelMessage, queueName } from './queue.js';
+import type { BuildSettings, JobResult, LogEntry, RunContext } from './types.js';
 import { originWho, readAudit, recordAudit } from '../ops/audit.js';
 import type { ArtifactStore } from '../artifacts/store.js';
 import type { BackupTargets } from '../backup/target.js';
@@ -29,6 +29,12 @@ export interface WorkerOptions {
   /** Lock duration; a dead worker's job is taken up again after it (default 30 s). */
   lockMs?: number;
   now?: () => number;
+  /** Every configured host, so `builds ls` reads builds wherever they ran (default: this host). */
+  hosts?: string[];
+  /** Build rules and limits (default: no rules, 2 builds at once, 30 s redeploy wait). */
+  builds?: Partial<BuildSettings>;
+  /** Set by startWorker: reads jobs of every host. */
+  jobs?: JobQueues;
 }
 
 /** Longest output kept in a job's log in Redis; beyond it the log says it was cut. */
@@ -108,7 +114,7 @@ class OutputLog {
  * only what stops the job from getting an answer fails it: an unknown spec, an unreachable
  * engine, a cancel.
  */
-export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSignal): Promise<JobResult> {
+export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSignal, token?: string): Promise<JobResult> {
   const parsed = JobData.safeParse(job.data);
   if (!parsed.success) {
     throw new UnrecoverableError(`invalid job data: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
@@ -142,6 +148,17 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
     },
     readAudit: (count, before) => readAudit(opts.connection, opts.prefix, count, before),
     fleetStatus: opts.fleet ? () => fleetStatus({ ...opts.fleet!, connection: opts.connection, prefix: opts.prefix }) : undefined,
+    redis: opts.connection,
+    prefix: opts.prefix,
+    jobs: opts.jobs ?? new JobQueues(opts.connection, opts.prefix, opts.hosts ?? [opts.host]),
+    defer: async (untilMs) => {
+      // A cancel that came in meanwhile wins: the job ends rather than going back to the queue.
+      if (signal.aborted) throw signal.reason ?? new Error('cancelled');
+      await out.flush();
+      await job.moveToDelayed(untilMs, token);
+      throw new DelayedError();
+    },
+    builds: { rules: [], concurrency: 2, redeployWaitMs: 30_000, ...opts.builds },
   };
   const started = Date.now();
   log.info({ command: data.command, origin: data.origin.door }, 'job started');
@@ -160,6 +177,8 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
     log.info({ exitCode: result.exitCode, ms: Date.now() - started }, 'job finished');
     return result;
   } catch (err) {
+    // Deferred (ctx.defer): back in the queue, not finished.
+    if (err instanceof DelayedError) throw err;
     if (err instanceof DockopsError && !(err instanceof UnavailableError) && !signal.aborted) out.write('stderr', `${err.message}\n`);
     await out.flush().catch(() => undefined);
     if (signal.aborted) {
@@ -181,7 +200,9 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
 
 /** A BullMQ worker for one host's queue, listening for cancel requests from any door. */
 export function startWorker(opts: WorkerOptions) {
-  const worker = new Worker(queueName(opts.host), (job, _token, signal) => processJob(job, opts, signal ?? new AbortController().signal), {
+  const jobs = opts.jobs ?? new JobQueues(opts.connection, opts.prefix, opts.hosts ?? [opts.host]);
+  const withJobs = { ...opts, jobs };
+  const worker = new Worker(queueName(opts.host), (job, token, signal) => processJob(job, withJobs, signal ?? new AbortController().signal, token), {
     connection: opts.connection,
     prefix: opts.prefix,
     concurrency: opts.concurrency,
@@ -222,8 +243,9 @@ export function startWorker(opts: WorkerOptions) {
 
   const sub = opts.connection.duplicate();
   void sub.subscribe(cancelChannel(opts.prefix)).catch((err) => opts.log.error({ err }, 'cancel subscription failed'));
-  sub.on('message', (_ch, id: string) => {
-    if (worker.cancelJob(id, 'cancelled by request')) opts.log.info({ jobId: id }, 'cancelling job');
+  sub.on('message', (_ch, message: string) => {
+    const { id, reason } = parseCancelMessage(message);
+    if (worker.cancelJob(id, reason ?? 'cancelled by request')) opts.log.info({ jobId: id, reason }, 'cancelling job');
   });
   sub.on('error', () => undefined);
 
@@ -242,6 +264,7 @@ export function startWorker(opts: WorkerOptions) {
         await worker.close(true);
       }
       sub.disconnect();
+      await jobs.close();
     },
   };
 }

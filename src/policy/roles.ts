@@ -11,6 +11,7 @@ const VIEWER = new Set([
   'volume.ls', 'volume.inspect', 'network.ls', 'network.inspect',
   'backup.ls', 'backup.inspect', 'schedule.ls',
   'hosts',
+  'builds.preview', 'builds.ls', 'builds.logs',
 ]);
 
 /** Day-to-day operations that change state but delete nothing. */
@@ -20,6 +21,8 @@ const OPERATOR = new Set([
   'image.pull', 'image.push', 'image.build', 'image.tag', 'image.save', 'image.load', 'image.import',
   'volume.create', 'network.create', 'network.connect', 'network.disconnect',
   'volume.backup', 'backup.verify', 'schedule.run',
+  // A build a push started, retried or cancelled from its Slack message.
+  'autobuild',
 ]);
 
 /** The least role that may run a kind. Anything not listed (removals, prunes, new verbs) is admin. */

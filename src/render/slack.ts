@@ -132,12 +132,9 @@ function bytes(n: number): string {
   return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)}${units[i]}`;
 }
 
-/**
- * A running job as a Slack message: what it is doing now (layers with bytes, build step k of n)
- * and the last lines of its output.
- */
-export function progressMessage(v: { command: string; id: string; host: string; elapsedMs: number }, progress: unknown, tail: string): { text: string; blocks: Block[] } {
-  const p = (progress ?? {}) as {
+/** A job's progress (layers, steps, bytes, a backup's rate) as lines of text: Slack and the job page draw it. */
+export function progressLines(progress: unknown): string[] {
+  const p = { ...((progress && typeof progress === 'object' ? progress : {}) as object) } as {
     layers?: Record<string, { status: string; current?: number; total?: number }>;
     step?: number;
     of?: number;
@@ -163,6 +160,15 @@ export function progressMessage(v: { command: string; id: string; host: string; 
     lines.push(`${id}: ${l.status}${amount}`);
   }
   if (p.bytes) lines.push(`${bytes(p.bytes)} so far`);
+  return lines;
+}
+
+/**
+ * A running job as a Slack message: what it is doing now (layers with bytes, build step k of n)
+ * and the last lines of its output.
+ */
+export function progressMessage(v: { command: string; id: string; host: string; elapsedMs: number }, progress: unknown, tail: string): { text: string; blocks: Block[] } {
+  const lines = progressLines(progress);
   const summary = `:hourglass_flowing_sand: \`docker ${escapeMrkdwn(v.command)}\` on ${escapeMrkdwn(v.host)} · running ${(v.elapsedMs / 1000).toFixed(0)} s · job ${escapeMrkdwn(v.id)}`;
   const blocks: Block[] = [{ type: 'context', elements: [{ type: 'mrkdwn', text: summary }] }];
   const body = [lines.join('\n'), stripAnsi(tail).split('\n').slice(-15).join('\n')].filter((s) => s.trim()).join('\n\n');

@@ -7,6 +7,10 @@ export interface JobEventHandlers {
   progress?: (jobId: string, data: unknown) => void;
   /** A job finished, completed or failed: the handler reads its state. */
   finished?: (jobId: string) => void;
+  /** A job was added to a queue. */
+  added?: (jobId: string) => void;
+  /** A job was removed (cancelled while queued, superseded): its data is gone. */
+  removed?: (jobId: string) => void;
 }
 
 /**
@@ -34,6 +38,14 @@ export function listenToJobEvents(jobs: JobQueues, redis: Redis, on: JobEventHan
     if (on.active) {
       const active = on.active;
       ev.on('active', ({ jobId }) => active(jobId));
+    }
+    if (on.added) {
+      const added = on.added;
+      ev.on('added', ({ jobId }) => added(jobId));
+    }
+    if (on.removed) {
+      const removed = on.removed;
+      ev.on('removed', ({ jobId }) => removed(jobId));
     }
     if (on.progress) {
       const progress = on.progress;

@@ -13,6 +13,8 @@ export interface ScheduleReporterDeps {
   schedules: Schedules;
   log: Logger;
   publicUrl: string;
+  /** The signed link to a job's page; without it, the job's log in the API. */
+  jobPage?: (jobId: string) => string;
   web?: WebClient;
   /** Failures and alerts of schedules that name no channel go here. */
   alertChannel?: string;
@@ -49,7 +51,7 @@ export function startScheduleReporter(deps: ScheduleReporterDeps) {
     const stdout = entries.filter((e) => e.s === 'stdout').map((e) => e.t).join('') + (view.result?.stdout ?? '');
     const stderr = entries.filter((e) => e.s === 'stderr').map((e) => e.t).join('');
     const msg = jobMessage(
-      { command: data.command, id: jobId, host: data.host, state: view.state, exitCode: view.exitCode, result: view.result, error: view.error, durationMs: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined, logUrl: `${deps.publicUrl}/api/jobs/${jobId}/logs` },
+      { command: data.command, id: jobId, host: data.host, state: view.state, exitCode: view.exitCode, result: view.result, error: view.error, durationMs: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined, logUrl: deps.jobPage ? deps.jobPage(jobId) : `${deps.publicUrl}/api/jobs/${jobId}/logs` },
       { stdout, stderr },
     );
     const name = s?.name ?? (data.origin as { name: string }).name;

@@ -19,6 +19,8 @@ export interface SlackReporterDeps {
   liveAfterMs?: number;
   /** Signs the links to a job's files shown in its message. */
   links?: ArtifactLinks;
+  /** How long the signed job page link in a message lasts (DOCKOPS_JOB_LINK_TTL). */
+  jobLinkTtlMs?: number;
 }
 
 /** Slack allows about one update a second per message; the SDK waits out 429 Retry-After itself. */
@@ -70,7 +72,7 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
     result: view.result,
     error: view.error,
     durationMs: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined,
-    logUrl: `${deps.publicUrl}/api/jobs/${jobId}/logs`,
+    logUrl: deps.links && deps.jobLinkTtlMs ? deps.links.signJobPage(jobId, deps.jobLinkTtlMs).url : `${deps.publicUrl}/api/jobs/${jobId}/logs`,
     files: deps.links
       ? (view.result?.artifacts ?? []).map((a) => {
           const l = deps.links!.sign(a.id);

@@ -1,9 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { yamlWhere } from '../yaml-where.js';
+import { readYamlDir } from '../yaml-where.js';
 import { parseCommand, type JobSpec } from '../commands/index.js';
 import { parseAge } from '../backup/retention.js';
 
@@ -51,29 +48,10 @@ export function cronInterval(pattern: string, tz: string, now = Date.now()): num
  * cron, an unknown time zone, a command that does not parse, an unknown host, a name used twice.
  */
 export function loadSchedules(dir: string, hosts: string[], defaultHost: string): Schedule[] {
-  let files: string[] = [];
-  try {
-    files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
-  } catch {
-    return [];
-  }
   const out: Schedule[] = [];
-  const problems: string[] = [];
-  for (const f of files) {
-    const file = path.join(dir, f);
-    const text = readFileSync(file, 'utf8');
-    const doc = parseDocument(text);
-    if (doc.errors.length) {
-      problems.push(`  ${file}: ${doc.errors[0]!.message}`);
-      continue;
-    }
-    const parsed = File.safeParse(doc.toJS() ?? {});
-    if (!parsed.success) {
-      for (const i of parsed.error.issues) problems.push(`  ${yamlWhere(file, text, i.path as (string | number)[])}: ${i.path.join('.')}: ${i.message}`);
-      continue;
-    }
-    parsed.data.schedules.forEach((s, i) => {
-      const where = (key: string) => `  ${yamlWhere(file, text, ['schedules', i, key])}: schedules.${i}.${key}`;
+  readYamlDir(dir, File, 'invalid schedules', (data, whereIn, problems) => {
+    data.schedules.forEach((s, i) => {
+      const where = (key: string) => `  ${whereIn(['schedules', i, key])}: schedules.${i}.${key}`;
       const host = s.host ?? defaultHost;
       if (!hosts.includes(host)) return problems.push(`${where('host')}: "${host}" is not one of DOCKOPS_DOCKER_HOSTS (${hosts.join(', ')})`);
       let intervalMs: number;
@@ -100,7 +78,6 @@ export function loadSchedules(dir: string, hosts: string[], defaultHost: string)
       if (out.some((x) => x.name === s.name)) return problems.push(`${where('name')}: "${s.name}" is used twice`);
       out.push({ ...s, host, spec, intervalMs, alertAfterMs });
     });
-  }
-  if (problems.length) throw new Error(`invalid schedules:\n${problems.join('\n')}`);
+  });
   return out;
 }

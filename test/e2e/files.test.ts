@@ -243,3 +243,53 @@ test('login --password-stdin: checked by the engine, kept server-side (0600), ne
     rmSync(configDir, { recursive: true, force: true });
   }
 });
+
+test('load reads an upload while it arrives; an upload cut off fails the job with a clear message and leaves nothing', async () => {
+  const tag = `${uniqueName('followload')}:1`;
+  assert.equal(dockerCli(['tag', 'busybox:latest', tag]).status, 0);
+  const tarFile = path.join(dir, 'follow.tar');
+  try {
+    assert.equal(dockerCli(['save', '-o', tarFile, tag]).status, 0);
+    assert.equal(dockerCli(['rmi', tag]).status, 0);
+    const whole = readFileSync(tarFile);
+    const http = await import('node:http');
+    // Send the first half, learn the id from the first line, start the job, then cut the upload.
+    const u = new URL(`${svc.url}/api/artifacts?name=follow.tar&follow=1`);
+    const req = http.request(u, { method: 'POST', headers: { authorization: `Bearer ${svc.token}`, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } });
+    const first = await new Promise<{ id: string; state: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let t = '';
+        res.on('data', (c: Buffer) => {
+          t += c.toString();
+          if (t.includes('\n')) resolve(JSON.parse(t.slice(0, t.indexOf('\n'))));
+        });
+        res.on('error', () => undefined);
+      });
+      req.on('error', () => undefined);
+      req.write(whole.subarray(0, whole.length >> 1));
+      setTimeout(() => reject(new Error('no first line')), 10_000);
+    });
+    assert.equal(first.state, 'writing');
+    const sub = await api(svc, 'POST', '/api/jobs', { command: `load -i artifact:${first.id}` });
+    assert.equal(sub.status, 202);
+    await new Promise((r) => setTimeout(r, 300));
+    req.destroy();
+    let view: { state: string; exitCode: number; error?: string; result?: { stderr: string } } | undefined;
+    for (let i = 0; i < 300; i++) {
+      view = (await api(svc, 'GET', `/api/jobs/${sub.body.id}`)).body;
+      if (view?.state === 'completed' || view?.state === 'failed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const logs = (await api(svc, 'GET', `/api/jobs/${sub.body.id}/logs`)).body.entries.map((e: { t: string }) => e.t).join('');
+    assert.notEqual(view?.exitCode, 0, 'the load did not succeed on half a tar');
+    assert.match(`${view?.error ?? ''} ${logs}`, /was not completed|unexpected EOF|Error/);
+    assert.equal(dockerCli(['image', 'inspect', tag]).status, 1, 'no image loaded');
+    assert.ok(!artifactIds().includes(first.id), 'the cut upload left no artifact');
+    // The whole file through the CLI: the job follows the upload and the image comes back.
+    const ok = await cli(svc, ['load', '-i', tarFile]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, new RegExp(`Loaded image: ${tag}`));
+  } finally {
+    dockerCli(['rmi', tag]);
+  }
+});

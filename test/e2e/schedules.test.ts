@@ -131,6 +131,6 @@ test('schedule ls, pause and resume; SIGHUP applies an edited file', async () =>
   // A mistake in the file is refused and changes nothing.
   writeFileSync(path.join(jobsDir, 'bad.yml'), 'schedules:\n  - name: bad\n    schedule: "not cron"\n    command: ps\n');
   const reload = await run('schedule reload');
-  assert.equal(reload.result?.exitCode, 1);
+  assert.equal(reload.result?.exitCode, 1, JSON.stringify(reload));
   rmSync(path.join(jobsDir, 'bad.yml'));
 });

@@ -48,7 +48,12 @@ test('long output: the message shows its end, the whole output goes into the thr
   assert.match(shown, /line 29999 of the long output/, 'the end of the output is shown');
   assert.doesNotMatch(shown, /line 0 of the long output/, 'not its beginning');
   assert.match(shown, new RegExp(`all of it is in the thread as ${id.replace(/\./g, '\\.')}\\.txt`));
-  assert.match(shown, new RegExp(`Whole log: <https://dockops\\.example\\.com/api/jobs/${id.replace(/\./g, '\\.')}/logs\\|job ${id.replace(/\./g, '\\.')}>`));
+  const link = new RegExp(`Whole log: <https://dockops\\.example\\.com(/jobs/${id.replace(/\./g, '\\.')}\\?expires=\\d+&sig=[0-9a-f]{64})\\|job ${id.replace(/\./g, '\\.')}>`).exec(shown);
+  assert.ok(link, shown);
+  // The link is the job page, signed: it opens without a login and shows the whole output.
+  const page = await fetch(`${svc.url}${link[1]}`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /line 0 of the long output/);
   // 2. The queued line is taken away through the response_url.
   assert.deepEqual((await slack.next('/respond/long1')).body, { delete_original: true });
   // 3. files.getUploadURLExternal → the bytes to its upload_url → files.completeUploadExternal into the thread.
@@ -93,7 +98,7 @@ test('without a bot token: today\'s answer, the beginning and a link to the whol
   assert.equal(post.body.replace_original, true);
   const shown = texts(post.body.blocks);
   assert.match(shown, /line 0 of the long output/);
-  assert.match(shown, /Output cut to fit Slack\. Whole log: <https:\/\/dockops\.example\.com\/api\/jobs\/local\.\S+\/logs\|job local\./);
+  assert.match(shown, /Output cut to fit Slack\. Whole log: <https:\/\/dockops\.example\.com\/jobs\/local\.[^?|]+\?expires=\d+&sig=[0-9a-f]{64}\|job local\./);
   // Not even auth.test: Bolt is given the (absent) bot token as it is, not made to check it per request.
   const calls = slack.posts.slice(before).filter((p) => p.path.startsWith('/api/') || p.path.startsWith('/upload/'));
   assert.deepEqual(calls.map((p) => p.path), []);

@@ -261,7 +261,7 @@ test('backup prune: --dry-run shows, prune removes files, and a shrunken newest 
     const r = await h.run(`volume backup ${v} --compress none`);
     assert.equal(r.result.exitCode, 0, `${r.failed} ${r.stderr}`);
   }
-  const all = manifests(v).sort((a, b) => a.id.localeCompare(b.id));
+  const all = manifests(v).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   assert.equal(all.length, 3);
   const dry = await h.run(`backup prune ${v} --dry-run --keep-last 1`);
   assert.equal(dry.result.exitCode, 0, dry.stderr);

@@ -66,7 +66,7 @@ function manifest(i: number, at: number, extra: Partial<Manifest> = {}): Manifes
   return {
     id: `${new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${i.toString(16).padStart(6, '0')}`,
     volume: 'db', host: 'local', createdAt: new Date(at).toISOString(), file: `x${i}.tar.zst`, size: 1000, sha256: 'a'.repeat(64),
-    rawSize: 10_000, entries: 10, compression: 'zstd', root: 'db', durationMs: 1, stopped: [], dockopsVersion: '0', driver: 'local', labels: {}, options: null,
+    rawSize: 10_000, entries: 10, compression: 'zstd', encryption: 'none', root: 'db', durationMs: 1, stopped: [], dockopsVersion: '0', driver: 'local', labels: {}, options: null,
     ...extra,
   };
 }

@@ -66,8 +66,9 @@ test('build: git URL contexts only; flags; alias', () => {
   const s = spec('build -t a:1 -t b --build-arg X=1 --build-arg BARE --label k=v --label bare --no-cache --pull --target t -q -f sub/Df file:///tmp/r#main:dir');
   assert.deepEqual(s, {
     kind: 'image.build', context: 'file:///tmp/r#main:dir', tags: ['a:1', 'b'], file: 'sub/Df', buildArgs: { X: '1' }, labels: { k: 'v', bare: '' },
-    noCache: true, pull: true, target: 't', quiet: true,
+    noCache: true, pull: true, target: 't', quiet: true, forceRm: false,
   });
+  assert.equal((spec('build --force-rm file:///tmp/r') as { forceRm: boolean }).forceRm, true);
   assert.equal((spec('image build https://example.com/r.git') as { kind: string }).kind, 'image.build');
   usage('build /srv/app', /not a git URL.*Docker socket is root/s, 1);
   usage('build .', /git URL/, 1);

@@ -13,7 +13,7 @@ export const BackupLsSpec = z.object({
 export type BackupLsSpec = z.infer<typeof BackupLsSpec>;
 
 const DEFAULT = 'table {{.ID}}\t{{.Volume}}\t{{.Created}}\t{{.Size}}\t{{.Entries}}\t{{.Compression}}\t{{.Target}}\t{{.Verified}}\t{{.Tag}}';
-const HEADERS = { ID: 'BACKUP ID', Volume: 'VOLUME', Created: 'CREATED', Size: 'SIZE', Entries: 'ENTRIES', Compression: 'COMPRESSION', Target: 'TARGET', Verified: 'VERIFIED', Tag: 'TAG', Sha256: 'SHA256', Host: 'HOST' };
+const HEADERS = { ID: 'BACKUP ID', Volume: 'VOLUME', Created: 'CREATED', Size: 'SIZE', Entries: 'ENTRIES', Compression: 'COMPRESSION', Target: 'TARGET', Verified: 'VERIFIED', Tag: 'TAG', Sha256: 'SHA256', Host: 'HOST', Encryption: 'ENCRYPTION' };
 
 /** Every valid backup (manifest and archive present) in every target, newest first. */
 export const backupLs = defineCommand({
@@ -42,6 +42,7 @@ export const backupLs = defineCommand({
           Size: humanSize(m.size),
           Entries: String(m.entries),
           Compression: m.compression,
+          Encryption: m.encryption,
           Target: target.name,
           Verified: m.verifiedAt ? `${humanDuration(now - Date.parse(m.verifiedAt))} ago` : 'no',
           Tag: m.tag ?? '',

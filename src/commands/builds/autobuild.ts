@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import { UnrecoverableError } from 'bullmq';
 import { defineCommand } from '../define.js';
 import { imageBuild } from '../image/build.js';
 import { imagePush } from '../image/push.js';
 import { UsageError } from '../../errors.js';
-import type { JobResult } from '../../jobs/types.js';
+import type { JobResult, RunContext } from '../../jobs/types.js';
+import { acquireBuild, gateKeys, releaseBuild, renewBuild } from '../../builds/gate.js';
+import { readSuperseded } from '../../builds/records.js';
+import { redeploy } from '../../builds/redeploy.js';
 
 /** A build that a GitHub push started: build the exact commit, tag it, push every tag. */
 export const AutobuildSpec = z.object({
@@ -19,8 +23,84 @@ export const AutobuildSpec = z.object({
   labels: z.record(z.string(), z.string()),
   target: z.string().optional(),
   push: z.boolean(),
+  /** Recreate the containers labelled dockops.redeploy=<one of the tags> afterwards. */
+  redeploy: z.boolean().default(false),
+  /** Which rule of the repository made it (0-based): a newer push supersedes the same rule's build. */
+  rule: z.number().int().min(0).default(0),
 });
 export type AutobuildSpec = z.infer<typeof AutobuildSpec>;
+
+/** A build's lease on its repository's lock; renewed at a third of it while the build runs. */
+const LEASE_MS = 30_000;
+/**
+ * A build that must wait looks again this often. The build it waits for promotes it as soon as it
+ * ends, so this only matters when that one's worker died (its lease lapses within LEASE_MS).
+ */
+const WAIT_POLL_MS = 5_000;
+
+/** Waits its turn: one build per repository, at most `concurrency` per host. */
+async function admit(spec: AutobuildSpec, ctx: RunContext) {
+  const superseded = await readSuperseded(ctx.redis, ctx.prefix, ctx.jobId);
+  if (superseded) {
+    ctx.output('stderr', `dockops: superseded by ${superseded.by} (job ${superseded.byJob}) before it started\n`);
+    throw new UnrecoverableError(`cancelled: superseded by ${superseded.by}`);
+  }
+  const keys = gateKeys(ctx.prefix, ctx.host, spec.repository);
+  const a = await acquireBuild(ctx.redis, keys, ctx.jobId, LEASE_MS, ctx.builds.concurrency);
+  if (!a.ok) {
+    const why = a.reason === 'repo' ? `the build of ${spec.repository} in job ${a.holder}` : `one of the ${a.running} builds running on ${ctx.host} (DOCKOPS_BUILD_CONCURRENCY=${ctx.builds.concurrency})`;
+    if (ctx.attempt <= 1) ctx.output('stderr', `dockops: queued: waiting for ${why} to finish\n`);
+    ctx.progress({ action: 'build', phase: 'waiting', ...(a.reason === 'repo' ? { behind: a.holder } : { running: a.running, limit: ctx.builds.concurrency }) });
+    await ctx.defer(Date.now() + WAIT_POLL_MS);
+  }
+  const renew = setInterval(() => {
+    renewBuild(ctx.redis, keys, ctx.jobId, LEASE_MS).catch((err) => ctx.log.warn({ err: (err as Error).message }, 'build lease renewal failed'));
+  }, LEASE_MS / 3);
+  return async () => {
+    clearInterval(renew);
+    const waiting = await releaseBuild(ctx.redis, keys, ctx.jobId).catch(() => [] as string[]);
+    // Who waited goes now rather than at its next look.
+    for (const id of waiting) void ctx.jobs.get(id).then((j) => j?.promote()).catch(() => undefined);
+  };
+}
+
+async function buildAndPush(spec: AutobuildSpec, ctx: RunContext): Promise<JobResult> {
+  const built = await imageBuild.run(
+    {
+      kind: 'image.build',
+      context: spec.context,
+      tags: spec.tags,
+      file: spec.dockerfile,
+      buildArgs: spec.buildArgs,
+      labels: spec.labels,
+      noCache: false,
+      pull: false,
+      target: spec.target,
+      quiet: false,
+      // Unattended builds leave no container of a failed step behind.
+      forceRm: true,
+    },
+    ctx,
+  );
+  if (built.exitCode !== 0) return built;
+  const pushed: Array<{ image?: string; digest?: string }> = [];
+  if (spec.push) {
+    for (const tag of spec.tags) {
+      const r = await imagePush.run({ kind: 'image.push', image: tag, allTags: false, quiet: false }, ctx);
+      if (r.stdout) ctx.output('stdout', r.stdout);
+      if (r.exitCode !== 0) return { ...r, stdout: '', streamed: true };
+      pushed.push(r.data as { image?: string; digest?: string });
+    }
+  }
+  const image = (built.data as { image?: string } | undefined)?.image;
+  const data: Record<string, unknown> = { built: built.data, image, tags: spec.tags, pushed, digest: pushed[0]?.digest };
+  if (spec.redeploy) {
+    const r = await redeploy(ctx, spec.tags);
+    data.redeploy = r;
+    if (!r.ok) return { exitCode: 1, stdout: '', stderr: '', streamed: true, truncated: false, data };
+  }
+  return { exitCode: 0, stdout: '', stderr: '', streamed: true, truncated: false, data };
+}
 
 /** Not a docker verb: made by the GitHub door only (typing it gives usage help). */
 export const autobuild = defineCommand({
@@ -34,29 +114,16 @@ export const autobuild = defineCommand({
     throw new UsageError('builds run is started by GitHub pushes through POST /webhooks/github; it cannot be typed', 1);
   },
   async run(spec, ctx): Promise<JobResult> {
-    const built = await imageBuild.run(
-      {
-        kind: 'image.build',
-        context: spec.context,
-        tags: spec.tags,
-        file: spec.dockerfile,
-        buildArgs: spec.buildArgs,
-        labels: spec.labels,
-        noCache: false,
-        pull: false,
-        target: spec.target,
-        quiet: false,
-      },
-      ctx,
-    );
-    if (built.exitCode !== 0 || !spec.push) return built;
-    const pushed: unknown[] = [];
-    for (const tag of spec.tags) {
-      const r = await imagePush.run({ kind: 'image.push', image: tag, allTags: false, quiet: false }, ctx);
-      if (r.stdout) ctx.output('stdout', r.stdout);
-      if (r.exitCode !== 0) return { ...r, stdout: '', streamed: true };
-      pushed.push(r.data);
+    const release = await admit(spec, ctx);
+    try {
+      ctx.progress({ action: 'build', phase: 'started' });
+      return await buildAndPush(spec, ctx);
+    } catch (err) {
+      // Said in the log, where `builds logs` and the Slack message read it.
+      if (ctx.signal.aborted) ctx.output('stderr', `dockops: build cancelled: ${String(ctx.signal.reason ?? 'by request')}\n`);
+      throw err;
+    } finally {
+      await release();
     }
-    return { exitCode: 0, stdout: '', stderr: '', streamed: true, truncated: false, data: { built: built.data, pushed } };
   },
 });

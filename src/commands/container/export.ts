@@ -31,7 +31,7 @@ export const containerExport = defineCommand({
     } catch (err) {
       throw notFoundOr(err, 'container', spec.container);
     }
-    const artifact = await ctx.artifacts.write(spec.output, stream, ctx.jobId);
+    const artifact = await ctx.artifacts.write(spec.output, stream, ctx.jobId, (a) => ctx.progress({ artifact: a }));
     return { exitCode: 0, stdout: '', stderr: '', streamed: false, truncated: false, artifacts: [artifact], data: { artifact } };
   },
 });

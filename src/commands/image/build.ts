@@ -30,6 +30,8 @@ export const ImageBuildSpec = z.object({
   pull: z.boolean(),
   target: z.string().optional(),
   quiet: z.boolean(),
+  /** Remove intermediate containers even when a step fails (docker build --force-rm). */
+  forceRm: z.boolean().default(false),
 });
 export type ImageBuildSpec = z.infer<typeof ImageBuildSpec>;
 
@@ -98,6 +100,7 @@ export const imageBuild = defineCommand({
   flags: [
     { name: 'build-arg', type: 'list', valueName: 'list', help: 'Set build-time variables' },
     { name: 'file', short: 'f', type: 'string', valueName: 'string', help: 'Name of the Dockerfile (Default is \'PATH/Dockerfile\')' },
+    { name: 'force-rm', type: 'bool', help: 'Always remove intermediate containers' },
     { name: 'label', type: 'list', valueName: 'list', help: 'Set metadata for an image' },
     { name: 'no-cache', type: 'bool', help: 'Do not use cache when building the image' },
     { name: 'pull', type: 'bool', help: 'Always attempt to pull a newer version of the image' },
@@ -148,6 +151,7 @@ export const imageBuild = defineCommand({
       pull: p.flags.pull as boolean,
       target: (p.flags.target as string) || undefined,
       quiet: p.flags.quiet as boolean,
+      forceRm: p.flags['force-rm'] as boolean,
     };
   },
   async run(spec, ctx) {
@@ -171,6 +175,7 @@ export const imageBuild = defineCommand({
           pull: spec.pull,
           q: spec.quiet,
           rm: true,
+          forcerm: spec.forceRm,
           abortSignal: ctx.signal,
         };
         if (spec.target) opts.target = spec.target;

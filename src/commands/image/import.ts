@@ -70,7 +70,7 @@ export const imageImport = defineCommand({
     const clean = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
     const modem = ctx.docker.modem as unknown as { dial(o: object, cb: (err: unknown, s: Readable) => void): void };
     let file: Readable | undefined;
-    if (spec.source.type === 'artifact') file = (await ctx.artifacts.open(spec.source.id)).stream;
+    if (spec.source.type === 'artifact') file = await ctx.artifacts.stream(spec.source.id, ctx.signal);
     let out: Readable;
     try {
       out = await new Promise<Readable>((resolve, reject) =>

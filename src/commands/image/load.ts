@@ -38,7 +38,7 @@ export const imageLoad = defineCommand({
     return { kind: 'image.load' as const, artifact: m[1], quiet: p.flags.quiet as boolean };
   },
   async run(spec, ctx) {
-    const { stream: input } = await ctx.artifacts.open(spec.artifact);
+    const input = await ctx.artifacts.stream(spec.artifact, ctx.signal);
     let out: Readable;
     try {
       out = (await ctx.docker.loadImage(input, { quiet: spec.quiet, abortSignal: ctx.signal } as {})) as unknown as Readable;

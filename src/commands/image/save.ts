@@ -49,7 +49,7 @@ export const imageSave = defineCommand({
     } catch (err) {
       throw toDockerError(err);
     }
-    const artifact = await ctx.artifacts.write(spec.output, stream, ctx.jobId);
+    const artifact = await ctx.artifacts.write(spec.output, stream, ctx.jobId, (a) => ctx.progress({ artifact: a }));
     ctx.progress({ action: 'save', bytes: artifact.size, done: true });
     return { exitCode: 0, stdout: '', stderr: '', streamed: false, truncated: false, artifacts: [artifact], data: { artifact } };
   },

@@ -31,6 +31,8 @@ export interface ApiDeps {
   artifacts: ArtifactStore;
   /** Signs links to artifacts that work without a token until they expire. */
   links: ArtifactLinks;
+  /** How long the signed job page link in a job's view lasts (DOCKOPS_JOB_LINK_TTL); none when unset. */
+  jobLinkTtlMs?: number;
   permissions: Permissions;
   redis: Redis;
   tokens: Map<string, string>;
@@ -75,8 +77,15 @@ async function sendArtifact(deps: ApiDeps, id: string, res: Response) {
   stream.pipe(res);
 }
 
-/** A job's view with a fresh signed link on each of its artifacts (links are never stored in Redis). */
-function withLinks<T extends { result: { artifacts?: Array<{ id: string }> } | null }>(view: T, links: ArtifactLinks): T {
+/**
+ * A job's view with a fresh signed link on each of its artifacts and, when configured, a signed
+ * link to its web page (`page`). Links are never stored in Redis.
+ */
+function withLinks<T extends { id?: string | null; result: { artifacts?: Array<{ id: string }> } | null }>(view: T, links: ArtifactLinks, pageTtlMs?: number): T {
+  if (pageTtlMs && view.id) {
+    const l = links.signJobPage(view.id, pageTtlMs);
+    view = { ...view, page: { url: l.url, expiresAt: l.expiresAt } };
+  }
   if (!view.result?.artifacts?.length) return view;
   const artifacts = view.result.artifacts.map((a) => {
     const l = links.sign(a.id);
@@ -150,6 +159,26 @@ export function apiRouter(deps: ApiDeps): Router {
       deps.log.info({ jobId: job.id, kind: outcome.spec.kind, host, door, tokenName }, 'job enqueued');
       // A job for a host nobody serves would wait silently: say so (the job stays queued).
       const warning = await deps.jobs.noWorkerWarning(host);
+      // `?wait=S` (up to 60 s): answer with the finished job and its whole output when it ends in time.
+      const waitMs = Math.min(60, Math.max(0, Number(req.query.wait ?? 0) || 0)) * 1000;
+      if (waitMs > 0 && !warning) {
+        let closed = false;
+        req.on('close', () => (closed = true));
+        const deadline = Date.now() + waitMs;
+        let pause = 1;
+        for (;;) {
+          const state = await job.getState();
+          if (TERMINAL.has(state)) {
+            const fresh = await deps.jobs.get(job.id as string);
+            const { entries } = await deps.jobs.logs(job.id as string, 0);
+            res.status(200).location(`/api/jobs/${job.id}`).json({ id: job.id, host, kind: outcome.spec.kind, done: true, job: fresh ? withLinks(await jobView(fresh), deps.links, deps.jobLinkTtlMs) : undefined, entries });
+            return;
+          }
+          if (closed || Date.now() >= deadline) break;
+          await sleep(pause);
+          pause = Math.min(pause * 2, 10);
+        }
+      }
       res.status(202).location(`/api/jobs/${job.id}`).json({ id: job.id, host, kind: outcome.spec.kind, ...(warning ? { warning } : {}) });
     } catch (err) {
       if (err instanceof DockopsError && err.code !== 'unavailable') {
@@ -172,6 +201,24 @@ export function apiRouter(deps: ApiDeps): Router {
         req.resume();
         return;
       }
+      // `?follow=1`: the answer starts at once with the artifact's id (one JSON line), so a job can read
+      // it while it is still arriving (load, import); the last line says how the upload ended.
+      if (req.query.follow === '1') {
+        let started = false;
+        try {
+          const a = await deps.artifacts.write(String(req.query.name ?? 'upload'), req, undefined, (s) => {
+            started = true;
+            res.status(201).set('content-type', 'application/x-ndjson').location(`/api/artifacts/${s.id}`);
+            res.write(`${JSON.stringify({ id: s.id, name: s.name, state: 'writing' })}\n`);
+          });
+          deps.log.info({ artifact: a.id, size: a.size, tokenName: res.locals.tokenName }, 'artifact uploaded');
+          res.end(`${JSON.stringify({ ...a, state: 'complete' })}\n`);
+        } catch (err) {
+          if (!started) throw err;
+          res.end(`${JSON.stringify({ state: 'failed', error: err instanceof ArtifactTooLarge ? 'too_large' : 'upload_failed', message: (err as Error).message })}\n`);
+        }
+        return;
+      }
       const a = await deps.artifacts.write(String(req.query.name ?? 'upload'), req);
       deps.log.info({ artifact: a.id, size: a.size, tokenName: res.locals.tokenName }, 'artifact uploaded');
       res.status(201).location(`/api/artifacts/${a.id}`).json(a);
@@ -186,7 +233,23 @@ export function apiRouter(deps: ApiDeps): Router {
 
   r.get('/artifacts/:id', async (req: Request, res: Response) => {
     try {
-      await sendArtifact(deps, String(req.params.id), res);
+      const id = String(req.params.id);
+      // `?follow=1`: an artifact still being written is sent as it grows (the CLI downloads `save -o`
+      // beside the job); the response ends with the last byte, or breaks off if the write fails.
+      if (req.query.follow === '1' && (await deps.artifacts.writing(id))) {
+        const ac = new AbortController();
+        req.on('close', () => ac.abort());
+        res.set({ 'content-type': 'application/octet-stream', 'x-dockops-follow': '1' });
+        deps.log.info({ artifact: id, tokenName: res.locals.tokenName }, 'artifact followed while it is written');
+        const stream = deps.artifacts.follow(id, ac.signal);
+        stream.on('error', (err) => {
+          deps.log.warn({ artifact: id, err: err.message }, 'followed artifact not completed');
+          res.destroy(err);
+        });
+        stream.pipe(res);
+        return;
+      }
+      await sendArtifact(deps, id, res);
     } catch (err) {
       sendError(res, err, deps.log);
     }
@@ -231,7 +294,7 @@ export function apiRouter(deps: ApiDeps): Router {
         res.status(404).json({ error: 'not_found', message: `no job ${req.params.id} (it may have expired)` });
         return;
       }
-      res.json(withLinks(await jobView(job), deps.links));
+      res.json(withLinks(await jobView(job), deps.links, deps.jobLinkTtlMs));
     } catch (err) {
       sendError(res, err, deps.log);
     }
@@ -262,7 +325,7 @@ export function apiRouter(deps: ApiDeps): Router {
         if (entries.length || done || Date.now() >= deadline || closed) {
           // Re-read the job: the copy above may predate its completion (and so its result).
           const fresh = done ? await deps.jobs.get(id) : undefined;
-          const view = fresh ? withLinks(await jobView(fresh), deps.links) : undefined;
+          const view = fresh ? withLinks(await jobView(fresh), deps.links, deps.jobLinkTtlMs) : undefined;
           res.json({ entries, next, state, done, job: view });
           return;
         }

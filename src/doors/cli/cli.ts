@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { closeAgents, downloadTo, requestJson, uploadStream } from './http.js';
+import { closeAgents, downloadTo, followDownload, requestJson, uploadFollow, uploadStream } from './http.js';
 import { atomicTarget, extractCopy, openSource, planFiles, tarOf } from './files.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 
@@ -48,6 +48,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
   }
   const ac = new AbortController();
   let jobId: string | undefined;
+  let uploading: { done: Promise<{ state?: string; message?: string }>; abort(): void } | undefined;
   const onSigint = () => {
     ac.abort();
     if (jobId) {
@@ -101,12 +102,25 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
         return 1;
       }
       const name = plan.upload.source === '-' ? 'stdin.tar' : tarred ? `${path.basename(plan.upload.source)}.tar` : path.basename(plan.upload.source);
-      const up = await uploadStream(`${url}/api/artifacts?name=${encodeURIComponent(name.replace(/[^A-Za-z0-9._+-]/g, '_').replace(/^[._+-]+/, '') || 'upload')}`, token, src);
-      if (up.status !== 201) {
-        err(up.body.message ?? `dockops: upload failed (${up.status})`);
-        return 1;
+      const uploadUrl = `${url}/api/artifacts?name=${encodeURIComponent(name.replace(/[^A-Za-z0-9._+-]/g, '_').replace(/^[._+-]+/, '') || 'upload')}`;
+      // load and import read their file once, front to back: the job starts while it is uploaded.
+      const verb = words[0] === 'image' ? words[1] : words[0];
+      if (verb === 'load' || verb === 'import') {
+        const up = await uploadFollow(uploadUrl, token, src);
+        if (up.status !== 201 || !up.first?.id) {
+          err(up.first?.message ?? `dockops: upload failed (${up.status})`);
+          return 1;
+        }
+        uploading = up;
+        plan.args[plan.upload.index] = `${plan.upload.prefix}artifact:${up.first.id}`;
+      } else {
+        const up = await uploadStream(uploadUrl, token, src);
+        if (up.status !== 201) {
+          err(up.body.message ?? `dockops: upload failed (${up.status})`);
+          return 1;
+        }
+        plan.args[plan.upload.index] = `${plan.upload.prefix}artifact:${up.body.id}`;
       }
-      plan.args[plan.upload.index] = `${plan.upload.prefix}artifact:${up.body.id}`;
     }
     const submit = await requestJson('POST', `${url}/api/jobs`, token, { args: plan.args, host, door: 'cli', user: env.USER });
     if (submit.status === 200 && typeof submit.body.help === 'string') {
@@ -119,6 +133,8 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
     }
     jobId = submit.body.id as string;
     if (submit.body.warning) err(`dockops: ${submit.body.warning}`);
+    // `save -o FILE` / `export -o FILE`: download beside the job, from the moment the file exists.
+    const early = plan.download && plan.download !== '-' ? followDownload(url, token, jobId, plan.download, ac.signal) : undefined;
     let from = 0;
     for (;;) {
       const r = await requestJson('GET', `${url}/api/jobs/${jobId}/logs?from=${from}&wait=20`, token, undefined, ac.signal);
@@ -133,6 +149,14 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
       from = r.body.next;
       if (r.body.done) {
         const job = r.body.job;
+        if (job.state === 'failed' || job.result?.exitCode !== 0) await early?.settle(undefined);
+        if (uploading) {
+          // The job read the upload as it arrived; a failed upload is said, not hidden behind the job's error.
+          if (job.state === 'failed' || job.result?.exitCode !== 0) uploading.abort();
+          const last = await uploading.done;
+          uploading = undefined;
+          if (last?.state === 'failed') err(`dockops: upload failed: ${last.message}`);
+        }
         if (job.state === 'failed') {
           err(`dockops: job ${jobId} failed: ${job.error}`);
           return typeof job.exitCode === 'number' && job.exitCode !== 0 ? job.exitCode : 1;
@@ -159,6 +183,8 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
           } finally {
             rmSync(tmp, { recursive: true, force: true });
           }
+        } else if (plan.download && artifact && result.exitCode === 0 && (await early?.settle(artifact.sha256))) {
+          // Downloaded while the job ran, and its sha256 is the artifact's.
         } else if (plan.download && artifact && result.exitCode === 0) {
           const target = await atomicTarget(plan.download);
           const status = await downloadTo(`${url}/api/artifacts/${artifact.id}`, token, target.stream);
@@ -180,6 +206,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
     }
     throw e;
   } finally {
+    uploading?.abort();
     process.removeListener('SIGINT', onSigint);
     closeAgents();
   }

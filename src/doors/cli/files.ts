@@ -154,7 +154,7 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
 }
 
 export function openSource(source: string): NodeJS.ReadableStream {
-  return source === '-' ? process.stdin : createReadStream(source);
+  return source === '-' ? process.stdin : createReadStream(source, { highWaterMark: 1 << 20 });
 }
 
 /** Writes to a temporary name beside the target and renames it: no half file under the real name. */

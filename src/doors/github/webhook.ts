@@ -1,7 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
 import type { JobQueues } from '../../jobs/queue.js';
+import { recordBuild, supersedeBuild } from '../../builds/supersede.js';
 import { matchPush, type BuildRepo, type PushEvent } from '../../builds/rules.js';
 import type { AutobuildSpec } from '../../commands/builds/autobuild.js';
 import { VERSION } from '../../version.js';
@@ -13,6 +15,7 @@ export interface GithubDeps {
   secrets: string[];
   rules: BuildRepo[];
   jobs: JobQueues;
+  redis: Redis;
   defaultHost: string;
   log: Logger;
   now?: () => number;
@@ -73,6 +76,7 @@ export function mountGithub(app: Express, deps: GithubDeps) {
     }
     try {
       const ids: string[] = [];
+      const superseded: string[] = [];
       for (const p of plans) {
         const created = new Date(now()).toISOString();
         const spec: AutobuildSpec = {
@@ -86,6 +90,8 @@ export function mountGithub(app: Express, deps: GithubDeps) {
           buildArgs: p.rule.build_args,
           target: p.rule.target,
           push: p.repo.push,
+          redeploy: p.rule.redeploy,
+          rule: p.ruleIndex,
           labels: {
             ...p.rule.labels,
             'org.opencontainers.image.source': payload.repository.html_url ?? `https://github.com/${p.repo.repository}`,
@@ -96,17 +102,25 @@ export function mountGithub(app: Express, deps: GithubDeps) {
             'dockops.version': VERSION,
           },
         };
+        const host = p.repo.host ?? deps.defaultHost;
         const job = await deps.jobs.enqueue({
           spec,
-          origin: { door: 'github', delivery, repo: p.repo.repository, sha: p.sha },
-          host: p.repo.host ?? deps.defaultHost,
+          origin: { door: 'github', delivery, repo: p.repo.repository, sha: p.sha, ...(p.repo.slack_channel ? { slackChannel: p.repo.slack_channel } : {}) },
+          host,
           command: `build ${p.repo.repository}@${p.sourceref} → ${p.tags.join(' ')}`,
           idempotencyKey: `gh-${delivery}-${p.ruleIndex}`,
         });
-        ids.push(job.id as string);
+        const id = job.id as string;
+        ids.push(id);
+        // A newer push to the same ref replaces the build of the older one (same rule).
+        const older = await recordBuild(deps.redis, deps.jobs.prefix, { host, repository: p.repo.repository, sourceref: p.sourceref, rule: p.ruleIndex }, id);
+        if (older) {
+          const how = await supersedeBuild(deps.jobs, deps.redis, deps.log, older, { sha: p.sha, jobId: id });
+          if (how === 'removed' || how === 'cancelling') superseded.push(older);
+        }
       }
-      deps.log.info({ delivery, jobs: ids }, 'github push enqueued');
-      res.status(202).json({ jobs: ids });
+      deps.log.info({ delivery, jobs: ids, superseded }, 'github push enqueued');
+      res.status(202).json({ jobs: ids, ...(superseded.length ? { superseded } : {}) });
     } catch (err) {
       deps.log.error({ err: (err as Error).message, delivery }, 'github push not enqueued');
       // 503: GitHub marks the delivery failed, and a redelivery will run (the ID was not recorded).

@@ -13,6 +13,7 @@ import { commandForKind } from '../../commands/index.js';
 import type { Permissions } from '../../policy/file.js';
 import { recordAudit } from '../../ops/audit.js';
 import type { Redis } from 'ioredis';
+import { retryBuild } from '../../builds/retry.js';
 
 const { App, ExpressReceiver, SocketModeReceiver, LogLevel } = bolt;
 type SlackApp = InstanceType<typeof App>;
@@ -282,6 +283,17 @@ function handleSlack(slack: SlackApp, deps: SlackDeps) {
       return;
     }
     const data = job.data as JobData;
+    if (data.spec.kind === 'autobuild') {
+      // A build a push started: the same build again, in a message of its own (src/report/slack-builds.ts).
+      try {
+        deps.permissions.authorize({ door: 'slack', user: c.user, channel: c.channel }, data.spec, data.host);
+        const again = await retryBuild(deps.jobs, deps.redis, deps.log, job, `${c.value}:${c.user}:${Date.now()}`);
+        await respond({ response_type: 'ephemeral', replace_original: false, text: `Retrying the build of ${data.spec.repository}@${data.spec.sourceref} as job ${again.id}.` });
+      } catch (err) {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: err instanceof DockopsError ? err.message : 'dockops could not queue the retry.' });
+      }
+      return;
+    }
     try {
       const cmd = commandForKind(data.spec.kind);
       if (cmd?.destructive) throw new DockopsError('Retrying a command that deletes things needs it typed again.', 'policy', 125);
