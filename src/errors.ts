@@ -71,7 +71,9 @@ export function toDockerError(err: unknown, exitCode = 1): DockerError | Unavail
   const e = err as { statusCode?: number; code?: string; message?: string };
   // No answer at all from the engine: the job could not run, which is not a docker answer.
   if (!e?.statusCode && (['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(e?.code ?? '') || /socket hang up/.test(e?.message ?? ''))) {
-    return new UnavailableError(`Cannot connect to the Docker daemon: ${e.message ?? e.code}. Is the docker daemon running?`);
+    // Node says "aborted" when the engine closes a connection in the middle of its answer (it stopped).
+    const why = e.message === 'aborted' ? 'it closed the connection in the middle of its answer' : (e.message ?? e.code);
+    return new UnavailableError(`Cannot connect to the Docker daemon: ${why}. Is the docker daemon running?`);
   }
   const msg = daemonMessage(err);
   if (e?.statusCode) return new DockerError(`Error response from daemon: ${msg}`, exitCode, e.statusCode);

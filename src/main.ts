@@ -120,7 +120,7 @@ async function serve(config: Config, withWorkers: string[]) {
   const workers = withWorkers.map((host) => {
     const connection = redisConnection({ ...config.redis, role: 'worker' });
     connection.on('error', () => undefined);
-    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, policy: config.policy, ...buildOptions(config) });
+    return startWorker({ host, docker: engines.get(host)!, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, policy: config.policy, fleet: { hosts: config.hosts, defaultHost: config.defaultHost, engines }, ...buildOptions(config) });
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.bind, () => resolve(s));
@@ -159,7 +159,8 @@ async function worker(config: Config, host: string) {
   const { BackupTargets } = await import('./backup/target.js');
   const artifacts = new ArtifactStore(config.artifactDir, config.artifactMaxBytes);
   if (!config.hosts.some((h) => h.name === host)) fatal(`--host ${host}: not one of DOCKOPS_DOCKER_HOSTS (${config.hosts.map((h) => h.name).join(', ')})`);
-  const docker = dockerClients(config.hosts).get(host)!;
+  const engines = dockerClients(config.hosts);
+  const docker = engines.get(host)!;
   const connection = redisConnection({ ...config.redis, role: 'worker' });
   connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error (reconnecting)'));
   void import('./ops/redis-check.js').then((m) => m.warnAboutRedisSettings(connection, log));
@@ -168,7 +169,7 @@ async function worker(config: Config, host: string) {
   const hostNames = config.hosts.map((h) => h.name);
   const schedules = new Schedules(connection, config.queuePrefix, hostNames, () => loadSchedules(config.jobsDir, hostNames, config.defaultHost), log);
   whenReady(connection, () => void schedules.reload().catch((err) => log.error({ err: (err as Error).message }, 'schedules not applied')));
-  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, policy: config.policy, ...buildOptions(config) });
+  const w = startWorker({ host, docker, connection, prefix: config.queuePrefix, concurrency: config.concurrency, log, resultMaxBytes: config.resultMaxBytes, lockMs: config.jobLockMs, artifacts, backups: new BackupTargets(config.backups.targets, config.backups.settings), schedules, policy: config.policy, fleet: { hosts: config.hosts, defaultHost: config.defaultHost, engines }, ...buildOptions(config) });
   // Workers sweep too: a deployment of `serve` elsewhere and workers here still expires files.
   const sweeper = startArtifactSweeper({ root: config.artifactDir, ttlMs: config.artifactTtlMs, log });
   log.info({ host }, 'dockops worker started');

@@ -70,6 +70,7 @@ import { backupRm, BackupRmSpec } from './backup/rm.js';
 import { backupPrune, BackupPruneSpec } from './backup/prune.js';
 import { scheduleLs, ScheduleLsSpec, scheduleRun, ScheduleRunSpec, schedulePause, SchedulePauseSpec, scheduleResume, ScheduleResumeSpec, scheduleReload, ScheduleReloadSpec } from './schedule/schedule.js';
 import { audit, AuditSpec } from './dockops/audit.js';
+import { hosts, HostsSpec } from './dockops/hosts.js';
 import { buildsPreview, BuildsPreviewSpec } from './builds/preview.js';
 import { buildsLs, BuildsLsSpec } from './builds/ls.js';
 import { buildsLogs, BuildsLogsSpec } from './builds/logs.js';
@@ -146,6 +147,7 @@ export const COMMANDS: Command<any>[] = [ // eslint-disable-line @typescript-esl
   scheduleResume,
   scheduleReload,
   audit,
+  hosts,
   buildsPreview,
   buildsLs,
   buildsLogs,
@@ -223,6 +225,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   ScheduleResumeSpec,
   ScheduleReloadSpec,
   AuditSpec,
+  HostsSpec,
   BuildsPreviewSpec,
   BuildsLsSpec,
   BuildsLogsSpec,

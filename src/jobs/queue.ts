@@ -189,6 +189,15 @@ export class JobQueues {
     });
   }
 
+  /**
+   * What to tell the asker when no worker serves the host: the job would wait silently otherwise
+   * (it stays queued). Undefined when a worker is live, or when Redis cannot say.
+   */
+  async noWorkerWarning(host: string): Promise<string | undefined> {
+    const workers = await this.queue(host).getWorkersCount().catch(() => -1);
+    return workers === 0 ? `no worker is running for host "${host}": the job waits in the queue until one starts (dockops worker --host ${host})` : undefined;
+  }
+
   async get(id: string): Promise<Job | undefined> {
     const host = hostOfJobId(id);
     if (!host || !this.hosts.includes(host)) return undefined;

@@ -8,6 +8,7 @@ import { Artifact } from '../artifacts/store.js';
 import type { BackupTargets } from '../backup/target.js';
 import type { Schedules } from '../schedules/service.js';
 import type { AuditRow } from '../ops/audit.js';
+import type { HostStatus } from '../ops/hosts.js';
 import type { BuildRepo } from '../builds/rules.js';
 import type { JobQueues } from './queue.js';
 
@@ -89,6 +90,8 @@ export interface RunContext {
   policy?: RunPolicy;
   /** The audit trail, newest first, `count` entries before a stream id (the `audit` verb). */
   readAudit(count: number, before?: string): Promise<AuditRow[]>;
+  /** Every configured host's engine version, live workers and queue depth (the `hosts` verb); set where the worker was given the hosts. */
+  fleetStatus?(): Promise<HostStatus[]>;
   /** The worker's Redis connection and key prefix: coordination between workers (build locks). */
   redis: Redis;
   prefix: string;

@@ -11,6 +11,7 @@ import { originWho, readAudit, recordAudit } from '../ops/audit.js';
 import type { ArtifactStore } from '../artifacts/store.js';
 import type { BackupTargets } from '../backup/target.js';
 import { recordScheduleOutcome, type Schedules } from '../schedules/service.js';
+import { fleetStatus, type Fleet } from '../ops/hosts.js';
 
 export interface WorkerOptions {
   host: string;
@@ -24,6 +25,8 @@ export interface WorkerOptions {
   artifacts: ArtifactStore;
   backups: BackupTargets;
   schedules?: Schedules;
+  /** Every configured host and a client for each (the `hosts` verb looks at all of them). */
+  fleet?: Pick<Fleet, 'hosts' | 'defaultHost' | 'engines'>;
   /** Lock duration; a dead worker's job is taken up again after it (default 30 s). */
   lockMs?: number;
   /** Checks only the worker can make (--volumes-from): the same variables as the doors' policy. */
@@ -147,6 +150,7 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
       await job.clearLogs();
     },
     readAudit: (count, before) => readAudit(opts.connection, opts.prefix, count, before),
+    fleetStatus: opts.fleet ? () => fleetStatus({ ...opts.fleet!, connection: opts.connection, prefix: opts.prefix }) : undefined,
     redis: opts.connection,
     prefix: opts.prefix,
     jobs: opts.jobs ?? new JobQueues(opts.connection, opts.prefix, opts.hosts ?? [opts.host]),

@@ -10,6 +10,7 @@ const VIEWER = new Set([
   'container.ls', 'container.logs', 'container.inspect', 'container.top', 'container.port', 'container.diff', 'container.wait', 'container.stats',
   'volume.ls', 'volume.inspect', 'network.ls', 'network.inspect',
   'backup.ls', 'backup.inspect', 'schedule.ls',
+  'hosts',
   'builds.preview', 'builds.ls', 'builds.logs',
 ]);
 

@@ -10,12 +10,18 @@ import { Redis } from 'ioredis';
 export const DOCKER_HOST = process.env.DOCKER_HOST ?? 'unix:///run/dockops/docker.sock';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const REGISTRY = process.env.DOCKOPS_REGISTRY ?? 'localhost:5000';
+/** The second engine of `scripts/stack.sh up` ("engine b": no network of its own), for tests of several hosts. */
+export const DOCKER_HOST_B = process.env.DOCKOPS_TEST_DOCKER_HOST_B ?? 'unix:///run/dockops/docker-b.sock';
 
 /** Debian's docker client (20.10): the one that matches the engine, installed by stack.sh. */
 export const DOCKER_CLI = process.env.DOCKOPS_TEST_DOCKER_CLI ?? '/usr/bin/docker';
 
 export function docker(): Docker {
   return new Docker({ socketPath: DOCKER_HOST.replace(/^unix:\/\//, '') });
+}
+
+export function dockerB(): Docker {
+  return new Docker({ socketPath: DOCKER_HOST_B.replace(/^unix:\/\//, '') });
 }
 
 export function redis(): Redis {

@@ -16,11 +16,14 @@ export interface Service {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the real `dockops start` process on a free port with a queue prefix of its own. */
-export async function startService(env: Record<string, string> = {}): Promise<Service> {
+/**
+ * Starts the real `dockops start` process (or `serve`: the doors only) on a free port with a queue
+ * prefix of its own (DOCKOPS_QUEUE_PREFIX in `env` shares another's).
+ */
+export async function startService(env: Record<string, string> = {}, command: 'start' | 'serve' = 'start'): Promise<Service> {
   const token = randomBytes(16).toString('hex');
-  const prefix = `e2e-${randomBytes(4).toString('hex')}`;
-  const proc = spawn(BIN, ['start'], {
+  const prefix = env.DOCKOPS_QUEUE_PREFIX ?? `e2e-${randomBytes(4).toString('hex')}`;
+  const proc = spawn(BIN, [command], {
     env: {
       ...process.env,
       DOCKER_HOST,
@@ -56,6 +59,42 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
     url,
     token,
     prefix,
+    proc,
+    logs: () => out,
+    stop(signal: NodeJS.Signals = 'SIGTERM') {
+      return new Promise((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
+        proc.once('exit', (code) => resolve(code));
+        proc.kill(signal);
+      });
+    },
+  };
+}
+
+/** The real `dockops worker --host HOST` process on a service's queues; resolves once it has started. */
+export async function startWorkerProcess(svc: Pick<Service, 'prefix'>, host: string, env: Record<string, string> = {}): Promise<Pick<Service, 'proc' | 'logs' | 'stop'>> {
+  const proc = spawn(BIN, ['worker', '--host', host], {
+    env: { ...process.env, DOCKER_HOST, REDIS_URL, DOCKOPS_QUEUE_PREFIX: svc.prefix, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${out}`)), 30_000);
+    const seen = (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('dockops worker started')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    proc.stdout?.on('data', seen);
+    proc.stderr?.on('data', seen);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code}:\n${out}`));
+    });
+  });
+  return {
     proc,
     logs: () => out,
     stop(signal: NodeJS.Signals = 'SIGTERM') {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type Docker from 'dockerode';
 import { defineCommand } from '../define.js';
-import { DockerError, daemonMessage, toDockerError } from '../../errors.js';
+import { DockerError, UnavailableError, daemonMessage, toDockerError } from '../../errors.js';
 import { demux } from '../../docker/streams.js';
 import { familiarString, parseRef, withDefaultTag } from '../../docker/refs.js';
 import { pullImage } from '../image/pull.js';
@@ -182,6 +182,30 @@ async function waitRegistered(ctx: RunContext, container: Docker.Container, cond
   return { done };
 }
 
+/**
+ * A daemon that shuts down (a restart) stops its containers: the wait still answers (137), but
+ * the engine has already closed its socket to new requests. Then the job did not end by itself and
+ * says so in docker's words, rather than as an exit code the command never chose.
+ */
+async function engineStayed(ctx: RunContext, exitCode: number): Promise<void> {
+  const m = ctx.docker.modem as unknown as Docker.DockerOptions;
+  // Loaded here: the CLI door reads this file and must start fast.
+  const mod = m.protocol === 'https' ? await import('node:https') : await import('node:http');
+  const answered = await new Promise<boolean>((resolve) => {
+    // A new connection (agent: false): a kept-alive one is still served by an engine shutting down.
+    const req = mod.request({ socketPath: m.socketPath, host: m.host, port: m.port, path: '/_ping', agent: false, ca: m.ca, cert: m.cert, key: m.key, timeout: 2000 } as object, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer in 2s')));
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+  if (answered) return;
+  ctx.log.warn({ exitCode }, 'the engine went away while the container ran');
+  throw new UnavailableError(`Cannot connect to the Docker daemon of host "${ctx.host}": it stopped while the container ran (the container ended with exit code ${exitCode}). Is the docker daemon running?`);
+}
+
 async function runForeground(spec: ContainerRunSpec, ctx: RunContext, container: Docker.Container): Promise<JobResult> {
   const attach = (await container.attach({ stream: true, stdout: true, stderr: true, logs: false } as any)) as unknown as NodeJS.ReadableStream;
   const ended = new Promise<void>((resolve) => {
@@ -210,6 +234,7 @@ async function runForeground(spec: ContainerRunSpec, ctx: RunContext, container:
     });
     // Output may still be in flight when wait answers; take what arrives within a moment.
     await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+    if (res.StatusCode >= 128 && !ctx.signal.aborted) await engineStayed(ctx, res.StatusCode);
     if (res.Error?.Message) ctx.output('stderr', `docker: ${res.Error.Message}\n`);
     return { exitCode: res.StatusCode, stdout: '', stderr: '', streamed: true, truncated: false, data: { id: container.id } };
   } finally {

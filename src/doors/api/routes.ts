@@ -163,8 +163,7 @@ export function apiRouter(deps: ApiDeps): Router {
       });
       deps.log.info({ jobId: job.id, kind: outcome.spec.kind, host, door, tokenName }, 'job enqueued');
       // A job for a host nobody serves would wait silently: say so (the job stays queued).
-      const workers = await deps.jobs.queue(host).getWorkersCount().catch(() => -1);
-      const warning = workers === 0 ? `no worker is running for host "${host}": the job waits in the queue until one starts (dockops worker --host ${host})` : undefined;
+      const warning = await deps.jobs.noWorkerWarning(host);
       // `?wait=S` (up to 60 s): answer with the finished job and its whole output when it ends in time.
       const waitMs = Math.min(60, Math.max(0, Number(req.query.wait ?? 0) || 0)) * 1000;
       if (waitMs > 0 && !warning) {

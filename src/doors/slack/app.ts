@@ -169,7 +169,9 @@ function handleSlack(slack: SlackApp, deps: SlackDeps) {
         idempotencyKey: idempotencyKey('slack', command.trigger_id || `${command.team_id}:${command.channel_id}:${command.user_id}:${text}`),
       });
       deps.log.info({ jobId: job.id, kind: outcome.spec.kind, door: 'slack', user: command.user_id, channel: command.channel_id }, 'job enqueued');
-      const queued = `:hourglass_flowing_sand: <@${command.user_id}> \`docker ${text.replace(/`/g, "'")}\` · job ${job.id}`;
+      // A job for a host nobody serves would wait silently: say so (the job stays queued).
+      const warning = await deps.jobs.noWorkerWarning(host);
+      const queued = `:hourglass_flowing_sand: <@${command.user_id}> \`docker ${text.replace(/`/g, "'")}\` · job ${job.id}${warning ? `\n:warning: ${warning}` : ''}`;
       if (outcome.command.private) {
         // Its answer is for the asker only (audit): nothing shows in the channel.
         await ack({ response_type: 'ephemeral', text: `${queued} · only you will see the answer` });
@@ -228,7 +230,8 @@ function handleSlack(slack: SlackApp, deps: SlackDeps) {
     }
     try {
       const job = await enqueueFor(c.user, held.channel, held.team, held.text, c.responseUrl, c.value);
-      const queued = `:hourglass_flowing_sand: <@${c.user}> \`docker ${held.text.replace(/`/g, "'")}\` · job ${job.id}`;
+      const warning = await deps.jobs.noWorkerWarning((job.data as JobData).host);
+      const queued = `:hourglass_flowing_sand: <@${c.user}> \`docker ${held.text.replace(/`/g, "'")}\` · job ${job.id}${warning ? `\n:warning: ${warning}` : ''}`;
       await respond({ replace_original: true, response_type: 'in_channel', text: queued, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: queued } }, cancelButton(job.id as string)] as never });
     } catch (err) {
       await respond({ replace_original: true, text: err instanceof DockopsError ? code(err.message) : 'dockops could not queue this command; nothing was run.' });
@@ -295,7 +298,8 @@ function handleSlack(slack: SlackApp, deps: SlackDeps) {
       const cmd = commandForKind(data.spec.kind);
       if (cmd?.destructive) throw new DockopsError('Retrying a command that deletes things needs it typed again.', 'policy', 125);
       const again = await enqueueFor(c.user, data.origin.door === 'slack' ? data.origin.channel : c.channel, c.team, data.command, c.responseUrl, `${c.value}:${Date.now()}`);
-      const queued = `:repeat: <@${c.user}> retried \`docker ${data.command.replace(/`/g, "'")}\` · job ${again.id}`;
+      const warning = await deps.jobs.noWorkerWarning((again.data as JobData).host);
+      const queued = `:repeat: <@${c.user}> retried \`docker ${data.command.replace(/`/g, "'")}\` · job ${again.id}${warning ? `\n:warning: ${warning}` : ''}`;
       await respond({ replace_original: true, response_type: cmd?.private ? 'ephemeral' : 'in_channel', text: queued, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: queued } }, cancelButton(again.id as string)] as never });
     } catch (err) {
       await respond({ response_type: 'ephemeral', replace_original: false, text: err instanceof DockopsError ? err.message : 'dockops could not queue the retry.' });
