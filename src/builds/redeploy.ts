@@ -109,19 +109,33 @@ async function lastOutput(container: Docker.Container, lines: number): Promise<s
 async function proves(container: Docker.Container, waitMs: number, signal: AbortSignal): Promise<{ ok: true } | { ok: false; reason: string }> {
   const deadline = Date.now() + waitMs;
   const secs = `${Math.round(waitMs / 100) / 10}s`;
-  for (;;) {
-    const info = await container.inspect();
-    const s = info.State as Docker.ContainerInspectInfo['State'] & { Health?: { Status: string; Log?: Array<{ Output?: string }> } };
-    if (!s.Running || s.Restarting || info.RestartCount > 0) {
-      // With a restart policy it may be running again: it exited all the same.
-      const again = s.Running || s.Restarting ? ' and was restarted by its restart policy' : '';
-      return { ok: false, reason: `the new container exited with code ${s.ExitCode} within ${secs}${again}` };
+  // A container its restart policy brought back shows exit code 0 (it runs again): its next exit
+  // tells the code it keeps failing with.
+  const stopWaiting = new AbortController();
+  const nextExit = (container.wait({ condition: 'next-exit', abortSignal: stopWaiting.signal } as never) as unknown as Promise<{ StatusCode?: number }>).then((r) => r.StatusCode).catch(() => undefined);
+  try {
+    return await watch();
+  } finally {
+    // The engine holds the wait open for as long as the container runs: let it go.
+    stopWaiting.abort();
+  }
+  async function watch(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    for (;;) {
+      const info = await container.inspect();
+      const s = info.State as Docker.ContainerInspectInfo['State'] & { Health?: { Status: string; Log?: Array<{ Output?: string }> } };
+      if (!s.Running || s.Restarting || info.RestartCount > 0) {
+        // With a restart policy it may be running again: it exited all the same.
+        const restarted = s.Running || s.Restarting;
+        const code = restarted ? await Promise.race([nextExit, sleep(3000, signal).then(() => undefined, () => undefined)]) : s.ExitCode;
+        const again = restarted ? ' and was restarted by its restart policy' : '';
+        return { ok: false, reason: `the new container exited with code ${code ?? 'unknown'} within ${secs}${again}` };
+      }
+      if (s.Health?.Status === 'healthy') return { ok: true };
+      if (s.Health?.Status === 'unhealthy') return { ok: false, reason: `the new container's health check failed: ${(s.Health.Log?.at(-1)?.Output ?? '').trim().slice(0, 200)}` };
+      if (signal.aborted) return { ok: false, reason: 'the build was cancelled' };
+      if (Date.now() >= deadline) return s.Health ? { ok: false, reason: `the new container was not healthy within ${secs}` } : { ok: true };
+      await sleep(Math.min(WATCH_EVERY_MS, Math.max(0, deadline - Date.now())), signal);
     }
-    if (s.Health?.Status === 'healthy') return { ok: true };
-    if (s.Health?.Status === 'unhealthy') return { ok: false, reason: `the new container's health check failed: ${(s.Health.Log?.at(-1)?.Output ?? '').trim().slice(0, 200)}` };
-    if (signal.aborted) return { ok: false, reason: 'the build was cancelled' };
-    if (Date.now() >= deadline) return s.Health ? { ok: false, reason: `the new container was not healthy within ${secs}` } : { ok: true };
-    await sleep(Math.min(WATCH_EVERY_MS, Math.max(0, deadline - Date.now())), signal);
   }
 }
 
