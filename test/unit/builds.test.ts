@@ -8,6 +8,7 @@ import { parseCancelMessage } from '../../src/jobs/queue.js';
 import { parseCommand } from '../../src/commands/index.js';
 import { requiredRole } from '../../src/policy/roles.js';
 import type { BuildView } from '../../src/builds/view.js';
+import { DOCKER_HUB } from '../../src/docker/registry-auth.js';
 
 const repo = BuildRepo.parse({
   repository: 'acme/web',
@@ -54,7 +55,7 @@ test('cancel messages: a bare job ID (by request) or one with a reason', () => {
 test('redeploy: label refs read as docker reads them; a container keeps its own options, not its old image defaults', () => {
   assert.equal(normalRef('localhost:5000/app'), normalRef('localhost:5000/app:latest'));
   assert.notEqual(normalRef('localhost:5000/app'), normalRef('localhost:5000/app:v2'));
-  assert.equal(normalRef('busybox'), 'docker.io/library/busybox:latest');
+  assert.equal(normalRef('busybox'), `${DOCKER_HUB}/library/busybox:latest`);
   const id = 'a1b2c3d4e5f6'.padEnd(64, '0');
   const container = {
     Id: id,
