@@ -16,15 +16,14 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ROOT, writeSection } from './results.js';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import tar from 'tar-stream';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOCKER_HOST = process.env.DOCKER_HOST ?? 'unix:///run/dockops/docker.sock';
 const CLI = '/usr/bin/docker';
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -199,11 +198,7 @@ Archive sizes (gzip -6): dockops ${(oursSize / MiB).toFixed(1)} MiB, seed recipe
 dockops's restore checks the archive's sha256 before unpacking (one extra read of the archive).
 Peak RSS of the worker process (VmHWM) over the whole run: **${workerHwm.toFixed(0)} MB** (target ≤ 200 MB).
 `;
-  const results = path.join(ROOT, 'bench/RESULTS.md');
-  const prev = readFileSync(results, 'utf8');
-  const i = prev.indexOf('\n## bench/backup');
-  const j = i >= 0 ? prev.indexOf('\n## ', i + 5) : -1;
-  writeFileSync(results, (i >= 0 ? prev.slice(0, i) + (j >= 0 ? prev.slice(j) : '') : prev).trimEnd() + '\n' + md);
+  writeSection('backup', md);
   process.stdout.write(md);
 }
 

@@ -12,17 +12,14 @@
  */
 import http from 'node:http';
 import os from 'node:os';
-import path from 'node:path';
+import { writeSection } from './results.js';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { startService } from '../test/support/service.js';
 import { slashCommand, standInSlack } from '../test/support/slack.js';
 import { signSlackRequest } from '../src/doors/slack/verify.js';
 import { dropPrefix } from '../test/support/env.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RATE = Number(process.env.BENCH_SLACK_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SLACK_SECONDS ?? 30);
 const WARMUP_SECONDS = 3;
@@ -133,11 +130,7 @@ ${row('baseline GET /healthz', r.health)}
 - Sent over ${f(r.elapsed)} s (the generator fell at most ${f(r.late)} ms behind its schedule).
 - Results delivered to response_urls: ${got} of ${want} commands (warm-up included: ${sentBefore} of them).
 `;
-  const results = path.join(ROOT, 'bench/RESULTS.md');
-  const prev = readFileSync(results, 'utf8');
-  const i = prev.indexOf('\n## bench/slack-ack');
-  const j = i >= 0 ? prev.indexOf('\n## ', i + 5) : -1;
-  writeFileSync(results, (i >= 0 ? prev.slice(0, i) + (j >= 0 ? prev.slice(j) : '') : prev).trimEnd() + '\n' + md);
+  writeSection('slack-ack', md);
   process.stdout.write(md);
 }
 

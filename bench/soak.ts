@@ -14,13 +14,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, writeSection } from './results.js';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOCKER_HOST = process.env.DOCKER_HOST ?? 'unix:///run/dockops/docker.sock';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const JOBS = Number(process.env.BENCH_JOBS ?? 10_000);
@@ -149,11 +148,7 @@ in turn, and one in fifty \`run --rm busybox:latest true\`. Last run: ${new Date
 | service RSS after the first 1,000 jobs | ${rss1000.toFixed(0)} MB |
 | service RSS after all ${JOBS} | ${rssEnd.toFixed(0)} MB (**${((rssEnd / rss1000 - 1) * 100).toFixed(1)} %**, target within 20 %) |
 ${failed.size ? `\nFailures: ${[...new Set(failed.values())].slice(0, 5).join('; ')}\n` : ''}`;
-  const results = path.join(ROOT, 'bench/RESULTS.md');
-  const prev = readFileSync(results, 'utf8');
-  const i = prev.indexOf('\n## bench/soak');
-  const j = i >= 0 ? prev.indexOf('\n## ', i + 5) : -1;
-  writeFileSync(results, (i >= 0 ? prev.slice(0, i) + (j >= 0 ? prev.slice(j) : '') : prev).trimEnd() + '\n' + md);
+  writeSection('soak', md);
   process.stdout.write(md);
   if (lost || twice || runTwice) process.exitCode = 1;
 }

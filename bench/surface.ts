@@ -13,12 +13,11 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, writeSection } from './results.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOCKER_HOST = process.env.DOCKER_HOST ?? 'unix:///run/dockops/docker.sock';
 const CLI = '/usr/bin/docker';
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -143,11 +142,7 @@ ${rows.join('\n')}
 
 Peak RSS over the whole run (VmHWM): the worker process **${hwm.toFixed(0)} MB** (target ≤ 150 MB); the API process ${apiHwm.toFixed(0)} MB.
 `;
-  const results = path.join(ROOT, 'bench/RESULTS.md');
-  const prev = readFileSync(results, 'utf8');
-  const i = prev.indexOf('\n## bench/surface');
-  const j = i >= 0 ? prev.indexOf('\n## ', i + 5) : -1;
-  writeFileSync(results, (i >= 0 ? prev.slice(0, i) + (j >= 0 ? prev.slice(j) : '') : prev).trimEnd() + '\n' + md);
+  writeSection('surface', md);
   process.stdout.write(md);
 }
 
