@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import { api, startService } from '../support/service.js';
+import { api, finishedJob, startService } from '../support/service.js';
 import { docker, dropPrefix, redis, uniqueName } from '../support/env.js';
 import { fillVolume } from '../support/volume-fixture.js';
 import { HELPER_LABEL } from '../../src/backup/volumes.js';
@@ -44,12 +44,7 @@ test('a backup survives its worker being killed: no partial left, one valid back
     const second = await startService({ ...env, DOCKOPS_QUEUE_PREFIX: first.prefix });
     try {
       const q = new Queue('jobs-local', { connection: r, prefix: first.prefix });
-      let state = '';
-      for (let i = 0; i < 1200 && state !== 'completed' && state !== 'failed'; i++) {
-        await new Promise((res) => setTimeout(res, 100));
-        state = (await (await q.getJob(sub.body.id))?.getState()) ?? '';
-      }
-      const job = await q.getJob(sub.body.id);
+      const { state, job } = await finishedJob(q, sub.body.id, 120_000);
       assert.equal(state, 'completed', job?.failedReason);
       assert.equal(job?.attemptsStarted, 2, 'taken up a second time');
       assert.equal((job?.returnvalue as { exitCode: number }).exitCode, 0);

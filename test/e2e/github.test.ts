@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { sign } from '@octokit/webhooks-methods';
 import { Queue } from 'bullmq';
-import { api, startService, type Service } from '../support/service.js';
+import { api, finishedJob, startService, type Service } from '../support/service.js';
 import { dockerCli, dropPrefix, redis, uniqueName } from '../support/env.js';
 
 const require = createRequire(import.meta.url);
@@ -109,12 +109,7 @@ test('a real push payload builds the exact commit, tags, pushes, and sets the co
   const r = redis();
   const q = new Queue('jobs-local', { connection: r, prefix: svc.prefix });
   for (const id of res.body.jobs) {
-    let state = '';
-    for (let i = 0; i < 600 && state !== 'completed' && state !== 'failed'; i++) {
-      await new Promise((res2) => setTimeout(res2, 100));
-      state = (await (await q.getJob(id))?.getState()) ?? '';
-    }
-    const job = await q.getJob(id);
+    const { state, job } = await finishedJob(q, id);
     assert.equal(state, 'completed', job?.failedReason);
     assert.equal((job?.returnvalue as { exitCode: number }).exitCode, 0, (job?.returnvalue as { stderr: string }).stderr);
   }
@@ -168,12 +163,7 @@ async function finished(id: string) {
   const r = redis();
   const q = new Queue('jobs-local', { connection: r, prefix: svc.prefix });
   try {
-    for (let i = 0; i < 600; i++) {
-      const state = (await (await q.getJob(id))?.getState()) ?? '';
-      if (state === 'completed' || state === 'failed') break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    return await q.getJob(id);
+    return (await finishedJob(q, id)).job;
   } finally {
     await q.close();
     r.disconnect();

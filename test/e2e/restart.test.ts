@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
-import { api, startService } from '../support/service.js';
+import { api, finishedJob, startService } from '../support/service.js';
 import { docker, dropPrefix, redis, uniqueName } from '../support/env.js';
 
 /**
@@ -27,12 +27,7 @@ test('a job survives its worker being killed, without running twice', async () =
     const second = await startService({ DOCKOPS_JOB_LOCK_MS: '2000', DOCKOPS_QUEUE_PREFIX: first.prefix });
     try {
       const q = new Queue('jobs-local', { connection: r, prefix: first.prefix });
-      let state = '';
-      for (let i = 0; i < 300 && state !== 'completed' && state !== 'failed'; i++) {
-        await new Promise((res) => setTimeout(res, 100));
-        state = (await (await q.getJob(sub.body.id))?.getState()) ?? '';
-      }
-      const job = await q.getJob(sub.body.id);
+      const { state, job } = await finishedJob(q, sub.body.id, 30_000);
       assert.equal(state, 'completed', job?.failedReason);
       assert.equal(job?.attemptsStarted, 2, 'taken up a second time');
       assert.equal((job?.returnvalue as { exitCode: number }).exitCode, 0);

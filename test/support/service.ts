@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Job, Queue } from 'bullmq';
 import { DOCKER_HOST, REDIS_URL } from './env.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -137,4 +138,14 @@ export async function api(svc: Pick<Service, 'url' | 'token'>, method: string, p
     json = { text };
   }
   return { status: res.status, body: json };
+}
+
+/** Waits up to `ms` for a job of a queue to end; returns its final state ('' if it never did) and the job. */
+export async function finishedJob(q: Queue, id: string, ms = 60_000): Promise<{ state: string; job: Job | undefined }> {
+  let state = '';
+  for (const end = Date.now() + ms; Date.now() < end && state !== 'completed' && state !== 'failed'; ) {
+    await new Promise((res) => setTimeout(res, 100));
+    state = (await (await q.getJob(id))?.getState()) ?? '';
+  }
+  return { state, job: await q.getJob(id) };
 }
