@@ -262,3 +262,17 @@ test('a policy file limits what a token may run, and the CLI says why', async ()
     r.disconnect();
   }
 });
+
+test('POST /api/jobs?wait=S answers with the finished job and its output in one request', async () => {
+  const r = await api(svc, 'POST', '/api/jobs?wait=30', { command: 'version --format {{.Server.Os}}' });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.done, true);
+  assert.equal(r.body.job.state, 'completed');
+  assert.equal(r.body.job.result.exitCode, 0);
+  assert.equal(r.body.job.result.stdout, 'linux\n');
+  assert.ok(Array.isArray(r.body.entries));
+  // Without wait, or past it, the job is only accepted.
+  const later = await api(svc, 'POST', '/api/jobs', { command: 'version' });
+  assert.equal(later.status, 202);
+  assert.match(later.body.id, /^local\./);
+});

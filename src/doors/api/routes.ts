@@ -69,6 +69,22 @@ function sendError(res: Response, err: unknown, log: Logger) {
 
 const LinkBody = z.object({ ttl: z.union([z.number().int().positive(), z.string()]).optional() }).strict();
 
+/**
+ * Asks `check` until it answers, the request goes away or `waitMs` is over (its last call is told
+ * so), with short pauses: a finished job is seen within ~10 ms (measured in bench/dispatch).
+ */
+async function pollFor<T>(req: Request, waitMs: number, check: (last: boolean) => Promise<T | undefined>): Promise<T | undefined> {
+  const deadline = Date.now() + waitMs;
+  let closed = false;
+  req.on('close', () => (closed = true));
+  for (let pause = 1; ; pause = Math.min(pause * 2, 10)) {
+    const last = closed || Date.now() >= deadline;
+    const answer = await check(last);
+    if (answer !== undefined || last) return answer;
+    await sleep(pause);
+  }
+}
+
 /** Streams a complete artifact as a download (404 when there is none). */
 async function sendArtifact(deps: ApiDeps, id: string, res: Response) {
   const a = await deps.artifacts.stat(id);
@@ -167,21 +183,11 @@ export function apiRouter(deps: ApiDeps): Router {
       // `?wait=S` (up to 60 s): answer with the finished job and its whole output when it ends in time.
       const waitMs = Math.min(60, Math.max(0, Number(req.query.wait ?? 0) || 0)) * 1000;
       if (waitMs > 0 && !warning) {
-        let closed = false;
-        req.on('close', () => (closed = true));
-        const deadline = Date.now() + waitMs;
-        let pause = 1;
-        for (;;) {
-          const state = await job.getState();
-          if (TERMINAL.has(state)) {
-            const fresh = await deps.jobs.get(job.id as string);
-            const { entries } = await deps.jobs.logs(job.id as string, 0);
-            res.status(200).location(`/api/jobs/${job.id}`).json({ id: job.id, host, kind: outcome.spec.kind, done: true, job: fresh ? withLinks(await jobView(fresh), deps.links, deps.jobLinkTtlMs) : undefined, entries });
-            return;
-          }
-          if (closed || Date.now() >= deadline) break;
-          await sleep(pause);
-          pause = Math.min(pause * 2, 10);
+        const finished = await pollFor(req, waitMs, async () => (TERMINAL.has(await job.getState()) ? deps.jobs.get(job.id as string) : undefined));
+        if (finished) {
+          const { entries } = await deps.jobs.logs(job.id as string, 0);
+          res.status(200).location(`/api/jobs/${job.id}`).json({ id: job.id, host, kind: outcome.spec.kind, done: true, job: withLinks(await jobView(finished), deps.links, deps.jobLinkTtlMs), entries });
+          return;
         }
       }
       res.status(202).location(`/api/jobs/${job.id}`).json({ id: job.id, host, kind: outcome.spec.kind, ...(warning ? { warning } : {}) });
@@ -314,30 +320,19 @@ export function apiRouter(deps: ApiDeps): Router {
       const id = String(req.params.id);
       const from = Math.max(0, Number.parseInt(String(req.query.from ?? '0'), 10) || 0);
       const waitMs = Math.min(30, Math.max(0, Number(req.query.wait ?? 0) || 0)) * 1000;
-      const deadline = Date.now() + waitMs;
-      let closed = false;
-      req.on('close', () => (closed = true));
-      let pause = 2;
-      for (;;) {
+      const answer = await pollFor(req, waitMs, async (last) => {
         const job = await deps.jobs.get(id);
-        if (!job) {
-          res.status(404).json({ error: 'not_found', message: `no job ${id} (it may have expired)` });
-          return;
-        }
+        if (!job) return { status: 404, body: { error: 'not_found', message: `no job ${id} (it may have expired)` } };
         const state = await job.getState();
         const { entries, next } = await deps.jobs.logs(id, from);
         const done = TERMINAL.has(state);
-        if (entries.length || done || Date.now() >= deadline || closed) {
-          // Re-read the job: the copy above may predate its completion (and so its result).
-          const fresh = done ? await deps.jobs.get(id) : undefined;
-          const view = fresh ? withLinks(await jobView(fresh), deps.links, deps.jobLinkTtlMs) : undefined;
-          res.json({ entries, next, state, done, job: view });
-          return;
-        }
-        await sleep(pause);
-        // Short pauses: a finished job is seen within ~10 ms (measured in bench/dispatch).
-        pause = Math.min(pause * 2, 10);
-      }
+        if (!entries.length && !done && !last) return undefined;
+        // Re-read the job: the copy above may predate its completion (and so its result).
+        const fresh = done ? await deps.jobs.get(id) : undefined;
+        const view = fresh ? withLinks(await jobView(fresh), deps.links, deps.jobLinkTtlMs) : undefined;
+        return { status: 200, body: { entries, next, state, done, job: view } };
+      });
+      if (answer) res.status(answer.status).json(answer.body);
     } catch (err) {
       sendError(res, err, deps.log);
     }
