@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WebClient } from '@slack/web-api';
-import { jobView, type JobData, type JobQueues } from '../jobs/queue.js';
+import type { JobData, JobQueues } from '../jobs/queue.js';
+import { finishedOutput } from './finished.js';
 import { jobMessage } from '../render/slack.js';
 import { humanDuration } from '../render/units.js';
 import type { Schedules } from '../schedules/service.js';
@@ -45,13 +46,10 @@ export function startScheduleReporter(deps: ScheduleReporterDeps) {
     const claimed = await deps.redis.set(`${deps.jobs.prefix}:schedule-reported:${jobId}`, '1', 'EX', 86_400, 'NX');
     if (claimed !== 'OK') return;
     const s = deps.schedules.list.find((x) => x.name === (data.origin as { name: string }).name);
-    const view = await jobView(job);
+    const { view, stdout, stderr, durationMs } = await finishedOutput(deps.jobs, job);
     const ok = view.state === 'completed' && view.exitCode === 0;
-    const { entries } = await deps.jobs.logs(jobId, 0);
-    const stdout = entries.filter((e) => e.s === 'stdout').map((e) => e.t).join('') + (view.result?.stdout ?? '');
-    const stderr = entries.filter((e) => e.s === 'stderr').map((e) => e.t).join('');
     const msg = jobMessage(
-      { command: data.command, id: jobId, host: data.host, state: view.state, exitCode: view.exitCode, result: view.result, error: view.error, durationMs: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined, logUrl: deps.jobPage ? deps.jobPage(jobId) : `${deps.publicUrl}/api/jobs/${jobId}/logs` },
+      { command: data.command, id: jobId, host: data.host, state: view.state, exitCode: view.exitCode, result: view.result, error: view.error, durationMs, logUrl: deps.jobPage ? deps.jobPage(jobId) : `${deps.publicUrl}/api/jobs/${jobId}/logs` },
       { stdout, stderr },
     );
     const name = s?.name ?? (data.origin as { name: string }).name;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { jobView, type JobData, type JobQueues } from '../jobs/queue.js';
+import type { JobData, JobQueues } from '../jobs/queue.js';
 import { listenToJobEvents } from './listen.js';
+import { finishedOutput } from './finished.js';
 import { WebClient } from '@slack/web-api';
 import { jobMessage, progressMessage, stripAnsi, type JobMessageOptions, type SlackJobView } from '../render/slack.js';
 import { commandForKind } from '../commands/index.js';
@@ -60,10 +61,7 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
   if (owner && !mine) return;
   const claimed = await deps.redis.set(`${deps.jobs.prefix}:slack-reported:${jobId}`, '1', 'EX', 86_400, 'NX');
   if (claimed !== 'OK') return;
-  const view = await jobView(job);
-  const { entries } = await deps.jobs.logs(jobId, 0);
-  const stdout = entries.filter((e) => e.s === 'stdout').map((e) => e.t).join('') + (view.result?.stdout ?? '');
-  const stderr = entries.filter((e) => e.s === 'stderr').map((e) => e.t).join('');
+  const { view, entries, stdout, stderr, durationMs } = await finishedOutput(deps.jobs, job);
   const slackView: SlackJobView = {
     command: data.command,
     id: jobId,
@@ -72,7 +70,7 @@ export async function reportToSlack(deps: SlackReporterDeps, jobId: string): Pro
     exitCode: view.exitCode,
     result: view.result,
     error: view.error,
-    durationMs: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined,
+    durationMs,
     logUrl: deps.links && deps.jobLinkTtlMs ? deps.links.signJobPage(jobId, deps.jobLinkTtlMs).url : `${deps.publicUrl}/api/jobs/${jobId}/logs`,
     files: deps.links
       ? (view.result?.artifacts ?? []).map((a) => {
