@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import { DockerError, DockopsError, toDockerError } from '../errors.js';
@@ -8,6 +8,7 @@ import { tokenize } from '../commands/tokenize.js';
 import { followExec } from '../docker/exec.js';
 import { humanSize } from '../render/units.js';
 import { VERSION } from '../version.js';
+import { Meter } from './meter.js';
 import { compressor, EXTENSION, type Compression } from './compress.js';
 import { AGE_EXTENSION, encryptor } from './age.js';
 import { TarScanner } from './tarscan.js';
@@ -29,23 +30,6 @@ export const STALE_PARTIAL_MS = 15 * 60_000;
 export function backupId(enqueuedAt: number, jobId: string, volume: string): string {
   const stamp = new Date(enqueuedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${createHash('sha256').update(`${jobId}\0${volume}`).digest('hex').slice(0, 6)}`;
-}
-
-/** Counts and hashes what passes. */
-export class Meter extends Transform {
-  constructor() {
-    super({ highWaterMark: 4 << 20 });
-  }
-  bytes = 0;
-  private hash = createHash('sha256');
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null, d?: Buffer) => void) {
-    this.bytes += chunk.length;
-    this.hash.update(chunk);
-    cb(null, chunk);
-  }
-  digest() {
-    return this.hash.digest('hex');
-  }
 }
 
 /** Reports bytes, rate and (from the volume's previous backup) an ETA about once a second. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
+import { Meter } from './meter.js';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { DockerError } from '../errors.js';
@@ -10,23 +11,16 @@ import type { BackupTarget, Manifest } from './target.js';
 
 /** Reads the whole archive and checks its size and sha256 against the manifest. */
 export async function checkArchive(target: BackupTarget, m: Manifest, signal: AbortSignal): Promise<void> {
-  const hash = createHash('sha256');
-  let size = 0;
   let source: Readable;
   try {
     source = await target.read(`${m.volume}/${m.file}`);
   } catch (err) {
     throw new DockerError(`backup ${m.id}: its archive ${m.file} cannot be read from ${target.name} (${(err as Error).message})`, 1);
   }
-  for await (const chunk of source) {
-    if (signal.aborted) {
-      source.destroy();
-      throw signal.reason ?? new Error('cancelled');
-    }
-    size += (chunk as Buffer).length;
-    hash.update(chunk as Buffer);
-  }
-  const sum = hash.digest('hex');
+  const meter = new Meter();
+  await pipeline(source, meter, new Writable({ write: (_c, _e, cb) => cb() }), { signal });
+  const size = meter.bytes;
+  const sum = meter.digest();
   if (size !== m.size || sum !== m.sha256) {
     throw new DockerError(`backup ${m.id} is corrupt: its archive has ${size} bytes with sha256 ${sum}, its manifest says ${m.size} bytes with sha256 ${m.sha256}; nothing was changed`, 1);
   }
