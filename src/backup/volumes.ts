@@ -22,8 +22,27 @@ export async function ensureHelperImage(docker: Docker): Promise<void> {
     if ((err as { statusCode?: number }).statusCode !== 404) throw toDockerError(err);
   }
   const [repo, tag] = HELPER_IMAGE.split(':');
-  const res = (await docker.createImage({ fromSrc: '-', repo, tag, message: 'dockops helper (empty, never started)' } as object, Readable.from([EMPTY_TAR]) as never)) as unknown as Readable;
-  for await (const _ of res) void _;
+  // POST /images/create?fromSrc=- with the tar as the body. dockerode's createImage(opts, stream)
+  // takes the stream for its options and sends no body (the engine then answers 500 "no Host in
+  // request URL"): the modem is dialled directly, as `import` does.
+  const modem = docker.modem as unknown as { dial(o: object, cb: (err: unknown, s: Readable) => void): void };
+  let res: Readable;
+  try {
+    res = await new Promise<Readable>((resolve, reject) =>
+      modem.dial(
+        { path: '/images/create?', method: 'POST', options: { fromSrc: '-', repo, tag, message: 'dockops helper (empty, never started)' }, file: Readable.from([EMPTY_TAR]), isStream: true, statusCodes: { 200: true, 500: 'server error' } },
+        (err, s) => (err ? reject(err) : resolve(s)),
+      ),
+    );
+  } catch (err) {
+    throw toDockerError(err);
+  }
+  let failure: string | undefined;
+  for await (const chunk of res) {
+    const m = /"error"\s*:\s*"([^"]*)"/.exec(String(chunk));
+    if (m) failure = m[1];
+  }
+  if (failure) throw new DockerError(`cannot make the helper image ${HELPER_IMAGE}: ${failure}`, 1);
 }
 
 export interface VolumeInfo {
