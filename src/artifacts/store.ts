@@ -2,10 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { pipeline as chain, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { BufferRelease, ReleasingStream } from '../ops/memory.js';
 
 /** A file a job made or a person uploaded (save -o, export -o, load -i, …). */
 export const Artifact = z.object({
@@ -58,11 +59,13 @@ export class ArtifactStore {
     const hash = createHash('sha256');
     let size = 0;
     const max = this.maxBytes;
+    const release = new BufferRelease();
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         size += chunk.length;
         if (size > max) return cb(new ArtifactTooLarge(`artifact is over ${max} bytes (DOCKOPS_ARTIFACT_MAX_BYTES)`));
         hash.update(chunk);
+        release.add(chunk.length);
         cb(null, chunk);
       },
     });
@@ -107,7 +110,7 @@ export class ArtifactStore {
   async open(id: string): Promise<{ artifact: Artifact; stream: Readable }> {
     const a = await this.stat(id);
     if (!a) throw new UsageError(`no artifact ${id} (upload it first, or it has expired)`, 1);
-    return { artifact: a, stream: createReadStream(path.join(this.dir(id), a.name)) };
+    return { artifact: a, stream: released(createReadStream(path.join(this.dir(id), a.name), { highWaterMark: 256 << 10 })) };
   }
 
   /**
@@ -176,6 +179,11 @@ export class ArtifactStore {
         await fd?.close();
       }
     }
-    return Readable.from(chunks(), { objectMode: false });
+    return released(Readable.from(chunks(), { objectMode: false }));
   }
+}
+
+/** The stream with its dead buffers freed as it goes (ops/memory.ts); errors pass through. */
+function released(source: Readable): Readable {
+  return chain(source, new ReleasingStream(), () => undefined);
 }
