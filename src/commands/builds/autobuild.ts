@@ -127,6 +127,20 @@ async function buildAndPush(spec: AutobuildSpec, ctx: RunContext): Promise<JobRe
   return { exitCode: 0, stdout: '', stderr: '', streamed: true, truncated: false, data };
 }
 
+/**
+ * Says when this build runs again because the worker of an earlier attempt died with it (BullMQ
+ * handed the job to another worker), and how far that attempt had got by its last progress. The
+ * build starts over; a push it was in the middle of says so itself (image push). Attempts that
+ * only waited their turn (deferred) are no such case.
+ */
+function sayRetake(ctx: RunContext) {
+  if (ctx.attempt <= 1) return;
+  const prev = ctx.previousProgress as { action?: unknown; phase?: unknown; image?: unknown } | undefined;
+  if (!prev || typeof prev !== 'object' || !prev.action || (prev.action === 'build' && prev.phase === 'waiting')) return;
+  const far = prev.action === 'push' && typeof prev.image === 'string' ? `pushing ${prev.image}` : 'building';
+  ctx.output('stderr', `dockops: building again: the attempt that died had got as far as ${far}\n`);
+}
+
 /** Not a docker verb: made by the GitHub door only (typing it gives usage help). */
 export const autobuild = defineCommand({
   path: ['builds', 'run'],
@@ -140,6 +154,7 @@ export const autobuild = defineCommand({
   },
   async run(spec, ctx): Promise<JobResult> {
     const release = await admit(spec, ctx);
+    sayRetake(ctx);
     try {
       ctx.progress({ action: 'build', phase: 'started' });
       return await buildAndPush(spec, ctx);
