@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
@@ -31,6 +32,21 @@ test('the tar scanner counts entries without reading contents, through PAX and G
   assert.equal(s.entries, 7);
   assert.equal(s.ended, true);
   assert.equal(s.bytes % 512, 0);
+});
+
+test('a scanner made with hash is the archive\'s meter: the sha256 and size of exactly what passed', async () => {
+  const pack = tar.pack();
+  pack.entry({ name: 'd/', type: 'directory' });
+  pack.entry({ name: 'd/f' }, Buffer.alloc(300_000, 7));
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  const s = new TarScanner({ hash: true });
+  await pipeline(pack, s, new Writable({ write: (c, _e, cb) => (chunks.push(c), cb()) }));
+  const all = Buffer.concat(chunks);
+  assert.equal(s.entries, 2);
+  assert.equal(s.bytes, all.length);
+  assert.equal(s.digest(), createHash('sha256').update(all).digest('hex'));
+  assert.throws(() => new TarScanner().digest(), /without hash/);
 });
 
 test('tar size fields: octal and GNU base-256', () => {
