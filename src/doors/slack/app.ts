@@ -286,7 +286,7 @@ function handleSlack(slack: SlackApp, deps: SlackDeps) {
     if (data.spec.kind === 'autobuild') {
       // A build a push started: the same build again, in a message of its own (src/report/slack-builds.ts).
       try {
-        deps.permissions.authorize({ door: 'slack', user: c.user, channel: c.channel }, data.spec, data.host);
+        await deps.permissions.authorize({ door: 'slack', user: c.user, channel: c.channel }, data.spec, data.host);
         const again = await retryBuild(deps.jobs, deps.redis, deps.log, job, `${c.value}:${c.user}:${Date.now()}`);
         await respond({ response_type: 'ephemeral', replace_original: false, text: `Retrying the build of ${data.spec.repository}@${data.spec.sourceref} as job ${again.id}.` });
       } catch (err) {
