@@ -40,7 +40,7 @@ test('Socket Mode guard: junk frames never reach the client\'s handler (which th
     seen.push(`${event.type}:${event.envelope_id ?? ''}`);
   });
   guardSocketFrames(client as never, '/docker', pino({ level: 'silent' }));
-  for (const junk of ['null', '[]', '1', '{"type":"events_api","envelope_id":"e1"}', '{"type":"events_api","envelope_id":"e2","payload":{"event":null}}', '{"type":"ws_message","envelope_id":"e3"}', '{"type":"interactive"}', '{"type":"interactive","envelope_id":"e4","payload":null}']) {
+  for (const junk of ['null', '[]', '1', '{"type":"events_api","envelope_id":"e1"}', '{"type":"events_api","envelope_id":"e2","payload":{"event":null}}', '{"type":"ws_message","envelope_id":"e3"}', '{"type":"interactive"}', '{"type":"interactive","envelope_id":"e4","payload":null}', '{"type":{"toString":1}}']) {
     client.emit('ws_message', junk, false);
   }
   client.emit('ws_message', JSON.stringify({ type: 'hello' }), false);

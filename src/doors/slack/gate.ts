@@ -14,8 +14,10 @@ const url = z
 export const Click = z.object({
   type: z.literal('block_actions'),
   user: z.object({ id }),
-  channel: z.object({ id }).nullish(),
+  // Bolt reads channel.id whenever `channel` is there (null included), and team and enterprise when not null.
+  channel: z.object({ id }).optional(),
   team: z.object({ id }).nullish(),
+  enterprise: z.object({ id }).nullish(),
   response_url: url,
   // Slack caps a button's value at 2,000 characters.
   actions: z.array(z.object({ action_id: z.enum(ACTION_IDS), value: z.string().max(2000) })).min(1),
@@ -127,7 +129,9 @@ export function guardSocketFrames(client: FrameClient, command: string, log: Log
     if (isObject(frame) && (frame.type === 'hello' || frame.type === 'disconnect')) return pass();
     const envelopeId = isObject(frame) && typeof frame.envelope_id === 'string' && frame.envelope_id.length > 0 && frame.envelope_id.length <= 255 ? frame.envelope_id : undefined;
     if (!isObject(frame) || typeof frame.type !== 'string' || !ENVELOPES.has(frame.type) || !envelopeId) {
-      log.warn({ type: isObject(frame) ? String(frame.type).slice(0, 40) : Array.isArray(frame) ? 'array' : typeof frame }, 'slack socket frame dropped: not an envelope dockops reads');
+      // Described without String(): a frame's `type` may be an object that has no string form.
+      const what = !isObject(frame) ? (Array.isArray(frame) ? 'array' : frame === null ? 'null' : typeof frame) : typeof frame.type === 'string' ? frame.type.slice(0, 40) : `type of ${typeof frame.type}`;
+      log.warn({ frame: what }, 'slack socket frame dropped: not an envelope dockops reads');
       if (envelopeId) void client.send(envelopeId).catch(() => undefined);
       return;
     }
