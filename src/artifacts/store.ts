@@ -19,6 +19,9 @@ export const Artifact = z.object({
 });
 export type Artifact = z.infer<typeof Artifact>;
 
+/** The description of an artifact, beside its file in the artifact's directory. */
+const META = 'meta.json';
+
 /** How a command names an artifact in its text: `load -i artifact:3f…`. */
 export const ARTIFACT_REF = /^artifact:([0-9a-f]{24})$/;
 
@@ -31,6 +34,8 @@ export function safeArtifactName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/.test(base)) {
     throw new UsageError(`invalid file name "${name}": use letters, digits, ".", "_", "+" and "-" (up to 128), no path`, 1);
   }
+  // The artifact's description lives beside its file under this name: a file of that name would replace it.
+  if (base.toLowerCase() === META) throw new UsageError(`invalid file name "${name}": "${META}" is reserved, choose another name`, 1);
   return base;
 }
 
@@ -74,7 +79,7 @@ export class ArtifactStore {
       await pipeline(source, meter, createWriteStream(partial, { mode: 0o600, highWaterMark: 4 << 20 }));
       await rename(partial, path.join(dir, safe));
       const a: Artifact = { id, name: safe, size, sha256: hash.digest('hex'), createdAt: new Date().toISOString(), jobId };
-      await writeFile(path.join(dir, 'meta.json'), JSON.stringify(a));
+      await writeFile(path.join(dir, META), JSON.stringify(a));
       return a;
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
@@ -86,7 +91,7 @@ export class ArtifactStore {
   async stat(id: string): Promise<Artifact | undefined> {
     if (!/^[0-9a-f]{24}$/.test(id)) return undefined;
     try {
-      return Artifact.parse(JSON.parse(await readFile(path.join(this.dir(id), 'meta.json'), 'utf8')));
+      return Artifact.parse(JSON.parse(await readFile(path.join(this.dir(id), META), 'utf8')));
     } catch {
       return undefined;
     }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMANDS, JobSpec, parseCommand } from '../../src/commands/index.js';
@@ -136,4 +137,113 @@ export function throughParseAndPolicy(input: string | string[]): string | undefi
     if (err.code !== 'usage' && err.code !== 'unknown_command' && err.code !== 'policy') return `refused with code ${err.code}`;
     return clearMessageProblem(err.message);
   }
+}
+
+/** How many inputs each property through the real process tries (DOCKOPS_FUZZ_E2E_RUNS). */
+export const E2E_RUNS = Number(process.env.DOCKOPS_FUZZ_E2E_RUNS ?? 200);
+
+/** fc.assert, with the failing assertion's own message in the report. */
+export async function checkProperty<T>(prop: fc.IAsyncPropertyWithHooks<T>, params: fc.Parameters<T> = {}) {
+  try {
+    await fc.assert(prop, { numRuns: E2E_RUNS, ...params });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${((err as Error).cause as Error | undefined)?.message ?? ''}`);
+  }
+}
+
+/**
+ * A block_actions payload as Slack sends it when a button is clicked, as an object: `drop` leaves
+ * keys out (dotted paths: `user.id`), `set` replaces them with anything (junk included).
+ */
+export function blockActionPayload(o: { actionId: string; value: unknown; user?: string; channel?: string; responseUrl: string; drop?: string[]; set?: Record<string, unknown> }): Record<string, unknown> {
+  const p: Record<string, unknown> = {
+    type: 'block_actions',
+    user: { id: o.user ?? 'U0ALICE', username: 'alice', name: 'alice', team_id: 'T0001' },
+    api_app_id: 'A0DOCKOPS',
+    token: 'deprecated-verification-token',
+    container: { type: 'message', message_ts: '1700000000.000100', channel_id: o.channel ?? 'C0OPS', is_ephemeral: false },
+    trigger_id: '1700000000.1234',
+    team: { id: 'T0001', domain: 'acme' },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: { id: o.channel ?? 'C0OPS', name: 'ops' },
+    state: { values: {} },
+    response_url: o.responseUrl,
+    actions: [{ action_id: o.actionId, block_id: 'b1', text: { type: 'plain_text', text: 'x', emoji: true }, value: o.value, type: 'button', action_ts: '1700000000.5' }],
+  };
+  const at = (key: string) => {
+    const parts = key.split('.');
+    let obj: Record<string, unknown> = p;
+    for (const k of parts.slice(0, -1)) {
+      const next = obj[k];
+      if (typeof next !== 'object' || next === null) return undefined;
+      obj = next as Record<string, unknown>;
+    }
+    return { obj, k: parts[parts.length - 1] };
+  };
+  for (const key of o.drop ?? []) {
+    const t = at(key);
+    if (t) delete t.obj[t.k];
+  }
+  for (const [key, v] of Object.entries(o.set ?? {})) {
+    const t = at(key);
+    if (t) t.obj[t.k] = v;
+  }
+  return p;
+}
+
+/** The form body of an interactivity request: `payload` is JSON-encoded unless given as a string. */
+export function interactiveBody(payload: unknown): string {
+  return new URLSearchParams({ payload: typeof payload === 'string' ? payload : JSON.stringify(payload) ?? 'undefined' }).toString();
+}
+
+/**
+ * An HTTP request through node:http, for what fetch cannot send: a body broken off after
+ * `abortAfter` bytes (the socket is destroyed), a declared Content-Length the body does not
+ * keep, a chunked body of any size. Resolves with the answer, or `{ aborted: true }`.
+ */
+export function rawRequest(url: string, o: { method?: string; headers?: Record<string, string>; body?: Buffer; abortAfter?: number; chunked?: boolean }): Promise<{ aborted: true } | { aborted: false; status: number; text: string; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const body = o.body ?? Buffer.alloc(0);
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (v: Awaited<ReturnType<typeof rawRequest>>) => {
+      if (!settled) resolve(v);
+      settled = true;
+    };
+    const req = http.request(url, { agent: false, method: o.method ?? 'POST', headers: { ...(o.chunked ? {} : { 'content-length': String(body.length) }), ...o.headers } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('error', () => done({ aborted: true }));
+      res.on('end', () => {
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        done({ aborted: false, status: res.statusCode ?? 0, text, json });
+      });
+    });
+    req.on('error', () => done({ aborted: true }));
+    if (o.abortAfter !== undefined) {
+      req.write(body.subarray(0, o.abortAfter), () => setTimeout(() => {
+        req.destroy();
+        done({ aborted: true });
+      }, 20));
+      return;
+    }
+    // Written in pieces, as a slow client would: a server that answers early (413) may close first.
+    for (let i = 0; i < body.length; i += 64 * 1024) req.write(body.subarray(i, i + 64 * 1024));
+    req.end();
+  });
+}
+
+/**
+ * What in a process's output is an internal error: a pino line at level error or fatal, a stack,
+ * or Node's own report of an unhandled rejection or exception (on stderr).
+ */
+export function internalErrors(stdout: string, stderr: string): string[] {
+  const fromLog = stdout.split('\n').filter((l) => /"level":(5\d|60)\b|"stack":|\\n\s+at \S/.test(l));
+  const fromNode = stderr.split('\n').filter((l) => /Unhandled|uncaught|Error:|^\s+at \S|triggerUncaughtException/i.test(l));
+  return [...fromLog, ...fromNode].map((l) => l.slice(0, 400));
 }

@@ -14,6 +14,8 @@ export interface Service {
   prefix: string;
   proc: ChildProcess;
   logs(): string;
+  /** What the process wrote to stderr (Node's own crash and warning output lands here). */
+  stderr(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -39,9 +41,9 @@ export async function startService(env: Record<string, string> = {}, command: 's
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let err = '';
   proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    let err = '';
     const timer = setTimeout(() => reject(new Error(`service did not start:\n${err}\n${out}`)), 30_000);
     proc.stderr?.on('data', (c: Buffer) => {
       err += c.toString();
@@ -62,6 +64,7 @@ export async function startService(env: Record<string, string> = {}, command: 's
     prefix,
     proc,
     logs: () => out,
+    stderr: () => err,
     stop(signal: NodeJS.Signals = 'SIGTERM') {
       return new Promise((resolve) => {
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);

@@ -179,6 +179,10 @@ export async function standInSlack(opts: StandInOptions = {}) {
     sendEnvelope(envelope: unknown) {
       for (const ws of sockets) ws.send(JSON.stringify(envelope));
     },
+    /** Sends a frame as it is (any text, JSON or not) to every connected Socket Mode client. */
+    sendRaw(frame: string | Buffer) {
+      for (const ws of sockets) ws.send(frame);
+    },
     /** Resolves with the client's message for an envelope (its ack). */
     ackOf(envelopeId: string, timeoutMs = 30_000) {
       return until(`the ack of ${envelopeId}`, () => socketMessages.find((m) => m.envelope_id === envelopeId), timeoutMs);

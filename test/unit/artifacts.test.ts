@@ -164,3 +164,18 @@ test('a Slack result with files links each one, with its size and until when the
   assert.equal(files.text.text, ':package: <https://d.example/api/artifacts/0123456789abcdef01234567?expires=1&amp;sig=ab|img&lt;1&gt;.tar> (4.4MB)\n_links work without a token until 2027-01-02 03:04:05 UTC_');
   assert.ok(!JSON.stringify(jobMessage(view, { stdout: 'x', stderr: '' }).blocks).includes(':package:'), 'no files, no block');
 });
+
+test('an upload cannot be named meta.json: the artifact\'s description lives under that name', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'dockops-art-meta-'));
+  try {
+    const store = new ArtifactStore(root, 1024);
+    for (const name of ['meta.json', 'META.JSON', 'x/meta.json']) {
+      await assert.rejects(store.write(name, Readable.from([Buffer.from('{"id":"0"}')])), /"meta\.json" is reserved/);
+    }
+    assert.deepEqual(readdirSync(root), [], 'nothing is left of a refused upload');
+    const a = await store.write('meta.json.txt', Readable.from([Buffer.from('fine')]));
+    assert.equal((await store.stat(a.id))?.name, 'meta.json.txt');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

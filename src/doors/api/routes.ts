@@ -206,6 +206,8 @@ export function apiRouter(deps: ApiDeps): Router {
    */
   r.post('/artifacts', async (req: Request, res: Response) => {
     try {
+      if (Array.isArray(req.query.name)) throw new UsageError('give ?name= once: one upload is one file', 1);
+      const name = String(req.query.name ?? 'upload');
       const declared = Number(req.get('content-length') ?? 0);
       if (declared > deps.artifacts.maxBytes) {
         res.status(413).json({ error: 'too_large', message: `upload is over ${deps.artifacts.maxBytes} bytes (DOCKOPS_ARTIFACT_MAX_BYTES)` });
@@ -217,7 +219,7 @@ export function apiRouter(deps: ApiDeps): Router {
       if (req.query.follow === '1') {
         let started = false;
         try {
-          const a = await deps.artifacts.write(String(req.query.name ?? 'upload'), req, undefined, (s) => {
+          const a = await deps.artifacts.write(name, req, undefined, (s) => {
             started = true;
             res.status(201).set('content-type', 'application/x-ndjson').location(`/api/artifacts/${s.id}`);
             res.write(`${JSON.stringify({ id: s.id, name: s.name, state: 'writing' })}\n`);
@@ -230,12 +232,17 @@ export function apiRouter(deps: ApiDeps): Router {
         }
         return;
       }
-      const a = await deps.artifacts.write(String(req.query.name ?? 'upload'), req);
+      const a = await deps.artifacts.write(name, req);
       deps.log.info({ artifact: a.id, size: a.size, tokenName: res.locals.tokenName }, 'artifact uploaded');
       res.status(201).location(`/api/artifacts/${a.id}`).json(a);
     } catch (err) {
       if (err instanceof ArtifactTooLarge) {
         res.status(413).json({ error: 'too_large', message: err.message });
+        return;
+      }
+      // The client went away mid-upload: its partial file is gone (ArtifactStore.write); nobody is there to answer.
+      if (req.destroyed && !req.complete) {
+        deps.log.warn({ err: (err as Error).message, tokenName: res.locals.tokenName }, 'artifact upload broken off by the client');
         return;
       }
       sendError(res, err, deps.log);

@@ -14,6 +14,7 @@ import type { Permissions } from '../../policy/file.js';
 import { recordAudit } from '../../ops/audit.js';
 import type { Redis } from 'ioredis';
 import { retryBuild } from '../../builds/retry.js';
+import { Click, classifySlackBody, guardSocketFrames, readSlackBody } from './gate.js';
 
 const { App, ExpressReceiver, SocketModeReceiver, LogLevel } = bolt;
 type SlackApp = InstanceType<typeof App>;
@@ -66,17 +67,19 @@ function boltApp(receiver: InstanceType<typeof ExpressReceiver> | InstanceType<t
 
 /**
  * The Slack door at POST /slack/events: verify (signature and a timestamp within 5 minutes either
- * way, over the raw body) → parse → channel and policy → enqueue → ack, well inside Slack's 3 s.
+ * way, over the raw body) → gate (only well-formed bodies dockops handles reach Bolt) → parse →
+ * channel and policy → enqueue → ack, well inside Slack's 3 s.
  * Results go back through the command's response_url (src/report/slack.ts). No Docker call here.
  */
 export function mountSlack(app: Express, deps: SlackDeps) {
   const router = express.Router();
   const now = deps.now ?? Date.now;
+  const bodyLimit = Math.max(deps.maxBodyBytes, 64 * 1024);
   // Verify first, over the exact bytes; Bolt then parses req.rawBody (its own check would only
   // refuse old requests, not future ones, and knows one secret).
   router.post(
     '/slack/events',
-    express.raw({ type: () => true, limit: Math.max(deps.maxBodyBytes, 64 * 1024) }),
+    express.raw({ type: () => true, limit: bodyLimit }),
     (req: Request, res: Response, next: NextFunction) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const verdict = verifySlackSignature(raw, { signature: req.get('x-slack-signature'), timestamp: req.get('x-slack-request-timestamp') }, deps.config.signingSecrets, now());
@@ -85,11 +88,35 @@ export function mountSlack(app: Express, deps: SlackDeps) {
         res.status(401).json({ error: 'unauthorized', message: `Slack request refused: ${verdict.reason}` });
         return;
       }
+      // Only bodies dockops handles, well formed, reach Bolt (src/doors/slack/gate.ts).
+      const read = readSlackBody(raw, req.get('content-type'));
+      const gate = 'problem' in read ? ({ to: 'refuse', message: read.problem } as const) : classifySlackBody(read.body, deps.config.command);
+      if (gate.to === 'refuse') {
+        deps.log.warn({ reason: gate.message }, 'slack request refused');
+        res.status(400).json({ error: 'bad_request', message: `${gate.message}; nothing was run` });
+        return;
+      }
+      if (gate.to === 'ignore') {
+        deps.log.debug({ reason: gate.why }, 'slack request ignored');
+        res.status(200).end();
+        return;
+      }
       (req as Request & { rawBody?: Buffer }).rawBody = raw;
       req.body = undefined;
       next();
     },
   );
+  // A body over the cap (or one that breaks off) gets JSON, not express's HTML page with a stack.
+  router.use('/slack/events', (err: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err.type === 'entity.too.large') {
+      deps.log.warn({ limit: bodyLimit }, 'slack request refused: body too large');
+      res.status(413).json({ error: 'too_large', message: `Slack request body is over ${bodyLimit} bytes (DOCKOPS_MAX_BODY_BYTES); nothing was run` });
+      return;
+    }
+    deps.log.warn({ err: err.message, type: err.type }, 'slack request body not read');
+    res.status(err.status && err.status >= 400 && err.status < 500 ? err.status : 400).json({ error: 'bad_request', message: 'Slack request body could not be read; nothing was run' });
+  });
   const receiver = new ExpressReceiver({
     signingSecret: deps.config.signingSecrets[0],
     signatureVerification: false,
@@ -116,6 +143,7 @@ export function socketModeSlack(deps: SlackDeps, appToken: string) {
     logger: boltLogger(deps.log) as never,
     installerOptions: { clientOptions: { slackApiUrl: deps.config.apiUrl } },
   });
+  guardSocketFrames(receiver.client as never, deps.config.command, deps.log);
   const slack = boltApp(receiver, deps);
   handleSlack(slack, deps);
   return {
@@ -209,10 +237,10 @@ function handleSlack(slack: SlackApp, deps: SlackDeps) {
     });
   }
 
-  type ActionBody = { user: { id: string }; channel?: { id: string }; team?: { id: string } | null; response_url?: string; actions: Array<{ value?: string }> };
+  /** The click, checked (the door let only well-formed clicks through: this throws on nothing else). */
   const clicked = (body: unknown) => {
-    const b = body as ActionBody;
-    return { user: b.user.id, channel: b.channel?.id ?? '', team: b.team?.id ?? '', responseUrl: b.response_url ?? '', value: b.actions[0]?.value ?? '' };
+    const b = Click.parse(body);
+    return { user: b.user.id, channel: b.channel?.id ?? '', team: b.team?.id ?? '', responseUrl: b.response_url, value: b.actions[0].value };
   };
 
   slack.action('dockops_confirm', async ({ ack, body, respond }) => {
@@ -286,7 +314,7 @@ function handleSlack(slack: SlackApp, deps: SlackDeps) {
     if (data.spec.kind === 'autobuild') {
       // A build a push started: the same build again, in a message of its own (src/report/slack-builds.ts).
       try {
-        deps.permissions.authorize({ door: 'slack', user: c.user, channel: c.channel }, data.spec, data.host);
+        await deps.permissions.authorize({ door: 'slack', user: c.user, channel: c.channel }, data.spec, data.host);
         const again = await retryBuild(deps.jobs, deps.redis, deps.log, job, `${c.value}:${c.user}:${Date.now()}`);
         await respond({ response_type: 'ephemeral', replace_original: false, text: `Retrying the build of ${data.spec.repository}@${data.spec.sourceref} as job ${again.id}.` });
       } catch (err) {
