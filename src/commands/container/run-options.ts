@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js';
 import type { FlagDef, Parsed } from '../parse.js';
 import { isValidRef } from '../../docker/refs.js';
 import { RESOURCE_FLAGS, ResourcesSpec, parseResources, ramBytes } from './resources.js';
+import { CONFIG_FIELDS, EXTRA_FLAGS, ExtrasSpec, HOST_CONFIG_FIELDS, parseExtras } from './run-extras.js';
 
 /** A published port: `-p [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]`. */
 export const PortSpec = z.object({
@@ -43,6 +44,8 @@ export const ContainerConfigSpec = z.object({
   restart: z.string().optional(),
   /** -m, --cpus, -c and the other resource flags `update` has, as Engine API fields. */
   resources: ResourcesSpec,
+  /** --dns, --health-*, --ulimit, --pid and the other flags of run-extras.ts, as Engine API fields. */
+  extras: ExtrasSpec.default({}),
   privileged: z.boolean(),
   capAdd: z.array(z.string()),
   volumesFrom: z.array(z.string()),
@@ -78,6 +81,7 @@ export const CONTAINER_FLAGS: FlagDef[] = [
   { name: 'volume', short: 'v', type: 'list', valueName: 'list', help: 'Bind mount a volume' },
   { name: 'workdir', short: 'w', type: 'string', valueName: 'string', help: 'Working directory inside the container' },
   ...RESOURCE_FLAGS,
+  ...EXTRA_FLAGS,
 ];
 
 function fail(msg: string, path: string): never {
@@ -247,6 +251,7 @@ export function containerConfig(p: Parsed, path: string): ContainerConfigSpec {
     network: (p.flags.network as string) || undefined,
     restart: restart === 'no' ? undefined : restart,
     resources: parseResources(p, path),
+    extras: parseExtras(p, path),
     privileged: p.flags.privileged as boolean,
     capAdd: p.flags['cap-add'] as string[],
     rm: p.flags.rm as boolean,
@@ -263,9 +268,19 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
     exposed[key] = {};
     (bindings[key] ??= []).push({ HostIp: p.ip, HostPort: p.hostPort });
   }
+  for (const key of c.extras.expose ?? []) exposed[key] = {};
   const restart = c.restart?.split(':');
+  const x = c.extras ?? {};
+  const pick = (keys: readonly string[]) => Object.fromEntries(keys.filter((k) => (x as Record<string, unknown>)[k] !== undefined).map((k) => [k, (x as Record<string, unknown>)[k]]));
+  // --network-alias, --ip and --ip6 belong to the endpoint on the container's network.
+  const endpoint = {
+    ...(x.aliases?.length ? { Aliases: x.aliases } : {}),
+    ...(x.ipv4 || x.ipv6 ? { IPAMConfig: { IPv4Address: x.ipv4, IPv6Address: x.ipv6 } } : {}),
+  };
   return {
     name: c.name,
+    /** A query parameter of the create call, not part of the body (see engineCreate). */
+    platform: x.platform,
     Image: c.image,
     Cmd: c.cmd.length ? c.cmd : undefined,
     Entrypoint: c.entrypoint === undefined ? undefined : c.entrypoint === '' ? [''] : [c.entrypoint],
@@ -280,6 +295,7 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
     AttachStderr: attach,
     OpenStdin: false,
     Tty: false,
+    ...pick(CONFIG_FIELDS),
     HostConfig: {
       AutoRemove: c.rm,
       PortBindings: bindings,
@@ -301,7 +317,9 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
       ...c.resources,
       Privileged: c.privileged,
       CapAdd: c.capAdd.length ? c.capAdd : undefined,
+      ...pick(HOST_CONFIG_FIELDS),
     },
+    NetworkingConfig: Object.keys(endpoint).length ? { EndpointsConfig: { [c.network ?? 'default']: endpoint } } : undefined,
     Volumes: Object.fromEntries(c.mounts.filter((m) => !m.source && !m.api).map((m) => [m.target, {}])),
   };
 }

@@ -41,12 +41,15 @@ async function engineCreate(ctx: RunContext, opts: Record<string, unknown>): Pro
   const modem = ctx.docker.modem as unknown as {
     dial(o: object, cb: (err: unknown, data: { Id: string; Warnings?: string[] | null }) => void): void;
   };
+  // name and platform are query parameters; the rest is the body.
+  const { platform, ...body } = opts;
+  const query = Object.fromEntries(Object.entries({ name: opts.name, platform }).filter(([, v]) => v !== undefined));
   const data = await new Promise<{ Id: string; Warnings?: string[] | null }>((resolve, reject) => {
     modem.dial(
       {
         path: '/containers/create?',
         method: 'POST',
-        options: { ...opts },
+        options: { _query: query, _body: body },
         abortSignal: ctx.signal,
         statusCodes: { 200: true, 201: true, 400: 'bad parameter', 404: 'no such container', 406: 'impossible to attach', 500: 'server error' },
       },
@@ -72,10 +75,24 @@ export async function createContainer(ctx: RunContext, c: ContainerConfigSpec, a
     }
     opts.Env = [...fromFiles, ...c.env];
   }
+  if (c.extras.labelFile?.length) {
+    // docker reads label files first: -l given on the command line wins over a file's line.
+    const fromFiles: string[] = [];
+    for (const id of c.extras.labelFile) fromFiles.push(...parseLabelFile(await readArtifact(ctx, id), cmdPath));
+    const labels: Record<string, string> = {};
+    for (const l of fromFiles) {
+      const eq = l.indexOf('=');
+      labels[eq >= 0 ? l.slice(0, eq) : l] = eq >= 0 ? l.slice(eq + 1) : '';
+    }
+    for (const k of Object.keys(labels)) {
+      if (k.startsWith('dockops.')) throw new DockerError(`docker: the label prefix "dockops." is reserved for dockops itself (in --label-file).\nSee 'docker ${cmdPath} --help'.`, 125);
+    }
+    opts.Labels = { ...labels, ...(opts.Labels as Record<string, string>) };
+  }
   const ref = familiarString(withDefaultTag(parseRef(c.image)));
   const pull = async () => {
     try {
-      await pullImage(ctx, ref, { quiet: false, toStderr: true });
+      await pullImage(ctx, ref, { quiet: false, toStderr: true, platform: c.extras.platform });
     } catch (err) {
       throw runError(daemonMessage(err).replace(/^Error response from daemon: /, 'Error response from daemon: '), 125, true);
     }
@@ -112,6 +129,31 @@ export function parseEnvFile(text: string, name: string, cmdPath = 'run'): strin
     const key = eq >= 0 ? line.slice(0, eq) : line.trimEnd();
     if (/\s/.test(key)) throw new DockerError(`docker: poorly formatted environment: variable '${key}' contains whitespaces.\nSee 'docker ${cmdPath} --help'.`, 125);
     if (eq < 0) throw new DockerError(`docker: ${name} line ${i + 1}: ${key} has no value, and dockops has no shell environment to take it from; write ${key}=VALUE.\nSee 'docker ${cmdPath} --help'.`, 125);
+    out.push(line);
+  });
+  return out;
+}
+
+async function readArtifact(ctx: RunContext, id: string): Promise<{ text: string; name: string }> {
+  const { artifact, stream } = await ctx.artifacts.open(id);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return { text: Buffer.concat(chunks).toString('utf8'), name: artifact.name };
+}
+
+/**
+ * docker's label-file format (opts.ReadKVStrings): one KEY=VALUE a line, `#` comments and blank
+ * lines skipped, a bare KEY an empty label, a key with blanks refused.
+ */
+export function parseLabelFile(file: { text: string; name: string }, cmdPath = 'run'): string[] {
+  const out: string[] = [];
+  file.text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw) => {
+    const line = raw.replace(/^\s+/, '');
+    if (!line || line.startsWith('#')) return;
+    const eq = line.indexOf('=');
+    const key = eq >= 0 ? line.slice(0, eq) : line;
+    if (/[ \t]/.test(key)) throw new DockerError(`docker: poorly formatted environment: variable '${key}' contains whitespaces.\nSee 'docker ${cmdPath} --help'.`, 125);
+    if (!key) throw new DockerError(`docker: poorly formatted environment: no variable name on line '${line}'.\nSee 'docker ${cmdPath} --help'.`, 125);
     out.push(line);
   });
   return out;
