@@ -5,6 +5,7 @@
  * fields they become. The risky ones (host namespaces, devices, security options) are left to the
  * policy (src/policy/index.ts), which reads them from here.
  */
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../../errors.js';
 import { seeHelp, type FlagDef, type Parsed } from '../parse.js';
@@ -142,24 +143,32 @@ export function parseUlimit(raw: string, path: string): z.infer<typeof Ulimit> {
   return { Name: name, Soft: soft, Hard: h };
 }
 
-/** opts.ValidateDevice then parseLinuxDevice: `host[:container][:rwm]`. */
+/** Go's path.Clean. */
+function goClean(p: string): string {
+  const n = posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+/** validateDevice (validateLinuxPath) then parseLinuxDevice: `host[:container][:rwm]`, checked in docker's parse(). */
 export function parseDevice(raw: string, path: string): z.infer<typeof Device> {
   const mode = (m: string) => m !== '' && /^[rwm]+$/.test(m) && new Set(m).size === m.length;
-  const clean = (p: string) => p.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
   const split = raw.split(':');
-  if (split.length > 3 || split[0] === '') badValue(raw, '--device', `bad format for path: ${raw}`, path);
+  if (split.length > 3 || split[0] === '') report(`bad format for path: ${raw}`, path);
+  let host = split[0];
   let inContainer = split[0];
   let perms = 'rwm';
-  if (split.length === 2) {
-    if (mode(split[1])) perms = split[1];
-    else inContainer = split[1];
-  } else if (split.length === 3) {
-    if (!mode(split[2])) badValue(raw, '--device', `bad mode specified: ${split[2]}`, path);
+  if (split.length === 1) host = inContainer = goClean(split[0]);
+  else if (split.length === 2 && mode(split[1])) {
+    host = inContainer = goClean(split[0]);
+    perms = split[1];
+  } else if (split.length === 2) inContainer = goClean(split[1]);
+  else {
+    if (!mode(split[2])) report(`bad mode specified: ${split[2]}`, path);
     inContainer = split[1];
     perms = split[2];
   }
-  if (!inContainer.startsWith('/')) badValue(raw, '--device', `${inContainer} is not an absolute path`, path);
-  return { PathOnHost: split[0], PathInContainer: clean(inContainer), CgroupPermissions: perms };
+  if (!inContainer.startsWith('/')) report(`${inContainer} is not an absolute path`, path);
+  return { PathOnHost: host, PathInContainer: inContainer, CgroupPermissions: perms };
 }
 
 /** --expose `PORT[/PROTO]` or `START-END[/PROTO]`, as nat.SplitProtoPort and nat.ParsePortRange read it. */
@@ -303,9 +312,10 @@ export function parseExtras(p: Parsed, path: string): ExtrasSpec {
         return h;
       }),
     ),
-    Dns: nonEmpty(list('dns').map((d) => canonicalIp(d.trim()) ?? badValue(d, '--dns', `${d} is not an ip address`, path))),
-    DnsSearch: nonEmpty(list('dns-search').map((d) => dnsSearch(d, path))),
-    DnsOptions: nonEmpty([...list('dns-option'), ...list('dns-opt')]),
+    // Dns, DnsSearch, DnsOptions and Devices are sent empty when not given, as the docker CLI does.
+    Dns: list('dns').map((d) => canonicalIp(d.trim()) ?? badValue(d, '--dns', `${d} is not an ip address`, path)),
+    DnsSearch: list('dns-search').map((d) => dnsSearch(d, path)),
+    DnsOptions: [...list('dns-option'), ...list('dns-opt')],
     Init: given('init') ? (p.flags.init as boolean) : undefined,
     ReadonlyRootfs: given('read-only') ? (p.flags['read-only'] as boolean) : undefined,
     ShmSize: given('shm-size') ? ramInBytes(p.flags['shm-size'] as string, '--shm-size', path) : undefined,
@@ -318,7 +328,7 @@ export function parseExtras(p: Parsed, path: string): ExtrasSpec {
     GroupAdd: nonEmpty(list('group-add')),
     Sysctls: list('sysctl').length ? Object.fromEntries(list('sysctl').map((s) => sysctl(s, path))) : undefined,
     ...namespaces(p, path),
-    Devices: list('device').length ? list('device').map((d) => parseDevice(d, path)) : undefined,
+    Devices: list('device').map((d) => parseDevice(d, path)),
     SecurityOpt: nonEmpty(list('security-opt').map((s) => securityOpt(s, path))),
     aliases: nonEmpty(list('network-alias')),
     ipv4: (p.flags.ip as string) || undefined,

@@ -220,6 +220,10 @@ export function containerConfig(p: Parsed, path: string): ContainerConfigSpec {
   }
   const restart = p.flags.restart as string;
   if (!/^(no|always|unless-stopped|on-failure(:\d+)?)$/.test(restart)) fail(`invalid restart policy: ${restart}`, path);
+  const network = (p.flags.network as string) || undefined;
+  if (network && p.given.has('network-alias') && (['default', 'bridge', 'host', 'none'].includes(network) || network.startsWith('container:'))) {
+    fail('docker: network-scoped aliases are only supported for user-defined networks.', path);
+  }
   const pull = p.flags.pull as string;
   if (!['missing', 'always', 'never'].includes(pull)) fail(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`, path);
   return {
@@ -248,7 +252,7 @@ export function containerConfig(p: Parsed, path: string): ContainerConfigSpec {
       if (!m) fail(`--env-file ${f}: dockops reads uploaded files only: give artifact:ID (\`dockops docker run --env-file FILE …\` uploads it for you)`, path);
       return (m as RegExpExecArray)[1];
     }),
-    network: (p.flags.network as string) || undefined,
+    network,
     restart: restart === 'no' ? undefined : restart,
     resources: parseResources(p, path),
     extras: parseExtras(p, path),
@@ -272,7 +276,7 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
   const restart = c.restart?.split(':');
   const x = c.extras ?? {};
   const pick = (keys: readonly string[]) => Object.fromEntries(keys.filter((k) => (x as Record<string, unknown>)[k] !== undefined).map((k) => [k, (x as Record<string, unknown>)[k]]));
-  // --network-alias, --ip and --ip6 belong to the endpoint on the container's network.
+  // --network-alias, --ip and --ip6 belong to the endpoint on --network; without one, docker 20.10 drops them.
   const endpoint = {
     ...(x.aliases?.length ? { Aliases: x.aliases } : {}),
     ...(x.ipv4 || x.ipv6 ? { IPAMConfig: { IPv4Address: x.ipv4, IPv6Address: x.ipv6 } } : {}),
@@ -319,7 +323,7 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
       CapAdd: c.capAdd.length ? c.capAdd : undefined,
       ...pick(HOST_CONFIG_FIELDS),
     },
-    NetworkingConfig: Object.keys(endpoint).length ? { EndpointsConfig: { [c.network ?? 'default']: endpoint } } : undefined,
+    NetworkingConfig: c.network && Object.keys(endpoint).length ? { EndpointsConfig: { [c.network]: endpoint } } : undefined,
     Volumes: Object.fromEntries(c.mounts.filter((m) => !m.source && !m.api).map((m) => [m.target, {}])),
   };
 }

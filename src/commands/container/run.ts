@@ -142,8 +142,8 @@ async function readArtifact(ctx: RunContext, id: string): Promise<{ text: string
 }
 
 /**
- * docker's label-file format (opts.ReadKVStrings): one KEY=VALUE a line, `#` comments and blank
- * lines skipped, a bare KEY an empty label, a key with blanks refused.
+ * docker's label-file format (opts.ReadKVStrings): one KEY=VALUE a line, `#` comments, blank
+ * lines and bare KEYs skipped, a key with blanks refused.
  */
 export function parseLabelFile(file: { text: string; name: string }, cmdPath = 'run'): string[] {
   const out: string[] = [];
@@ -154,7 +154,8 @@ export function parseLabelFile(file: { text: string; name: string }, cmdPath = '
     const key = eq >= 0 ? line.slice(0, eq) : line;
     if (/[ \t]/.test(key)) throw new DockerError(`docker: poorly formatted environment: variable '${key}' contains whitespaces.\nSee 'docker ${cmdPath} --help'.`, 125);
     if (!key) throw new DockerError(`docker: poorly formatted environment: no variable name on line '${line}'.\nSee 'docker ${cmdPath} --help'.`, 125);
-    out.push(line);
+    // A bare KEY would take the client's variable of that name; labels have none, and docker drops the line.
+    if (eq >= 0) out.push(line);
   });
   return out;
 }
