@@ -85,7 +85,9 @@ function checkVolumeOptions(driver: string, options: Record<string, string>, pol
 export const CLOSED_POLICY: RunPolicy = { allowPrivileged: false, allowHostNamespaces: false, allowCapAdd: false, allowDevices: false, allowSecurityOpt: false, bindAllowlist: [] };
 
 interface Inspectable {
-  getContainer(id: string): { inspect(): Promise<{ Mounts?: Array<{ Type?: string; Source?: string }> }> };
+  getContainer(id: string): {
+    inspect(): Promise<{ Name?: string; Mounts?: Array<{ Type?: string; Source?: string }>; HostConfig?: { PidMode?: string; IpcMode?: string } }>;
+  };
 }
 
 /**
@@ -107,6 +109,36 @@ export async function checkVolumesFrom(docker: Inspectable, volumesFrom: string[
       throw new PolicyError(
         `refused by policy: --volumes-from ${name} would mount ${m.Source} from the host (${name} has it bind-mounted), outside the allowed host paths (${policy.bindAllowlist.join(', ') || 'none'}); use a container with named volumes only, or add the directory to DOCKOPS_BIND_ALLOWLIST`,
       );
+    }
+  }
+}
+
+/**
+ * `--pid container:X` / `--ipc container:X` join X's namespace, and X may have the host's
+ * (`--pid host`, made by someone the policy allowed, or outside dockops): that would be the host's
+ * namespace without DOCKOPS_ALLOW_HOST_NAMESPACES. Checked in the worker (the door cannot see X),
+ * following X's own `container:` chain; a container the engine cannot find is left to its error.
+ */
+export async function checkJoinedNamespaces(docker: Inspectable, modes: { pid?: string; ipc?: string }, policy: RunPolicy): Promise<void> {
+  if (policy.allowHostNamespaces) return;
+  for (const [flag, key, mode] of [['--pid', 'PidMode', modes.pid], ['--ipc', 'IpcMode', modes.ipc]] as const) {
+    let current = mode;
+    const seen: string[] = [];
+    while (current?.startsWith('container:') && seen.length < 10) {
+      const ref = current.slice('container:'.length);
+      try {
+        // The engine keeps a joined container by ID: named as the person knows it.
+        const info = await docker.getContainer(ref).inspect();
+        seen.push(info.Name?.replace(/^\//, '') || ref);
+        current = info.HostConfig?.[key];
+      } catch {
+        break;
+      }
+      if (current === 'host') {
+        throw new PolicyError(
+          `refused by policy: ${flag} ${mode} shares a namespace outside the container: ${seen[seen.length - 1]} has ${flag} host${seen.length > 1 ? ` (reached through ${seen.slice(0, -1).join(' → ')})` : ''} (set DOCKOPS_ALLOW_HOST_NAMESPACES=true to allow it)`,
+        );
+      }
     }
   }
 }

@@ -212,3 +212,21 @@ test('create/run: what the docker CLI refuses before calling the engine, dockops
     assert.deepEqual([message, 125], [cli.stderr, cli.status], flags.join(' '));
   }
 });
+
+test('--pid/--ipc container:X where X has the host\'s namespace is refused by the worker (closed policy), through a chain too; nothing is created', async () => {
+  // Made on the engine directly (dockops's policy would refuse --pid host): never started.
+  const hostPid = name('flags-hostpid');
+  await docker().createContainer({ name: hostPid, Image: 'busybox:latest', Cmd: ['true'], HostConfig: { PidMode: 'host', IpcMode: 'host' } });
+  const middle = name('flags-middle');
+  await docker().createContainer({ name: middle, Image: 'busybox:latest', Cmd: ['true'], HostConfig: { PidMode: `container:${hostPid}` } });
+  const joiner = name('flags-joiner');
+  const r = await h.run(`run --name ${joiner} --pid container:${hostPid} busybox:latest ps`);
+  assert.equal(r.result.exitCode, 125);
+  assert.equal(r.stderr.trim(), `refused by policy: --pid container:${hostPid} shares a namespace outside the container: ${hostPid} has --pid host (set DOCKOPS_ALLOW_HOST_NAMESPACES=true to allow it)`);
+  const chain = await h.run(`create --name ${joiner} --pid container:${middle} busybox:latest`);
+  assert.equal(chain.result.exitCode, 125);
+  assert.match(chain.stderr, new RegExp(`--pid container:${middle} shares a namespace outside the container: ${hostPid} has --pid host \\(reached through ${middle}\\)`));
+  const ipc = await h.run(`create --name ${joiner} --ipc container:${hostPid} busybox:latest`);
+  assert.match(ipc.stderr, /refused by policy: --ipc container:.* has --ipc host/);
+  assert.equal((await docker().listContainers({ all: true, filters: { name: [joiner] } })).length, 0, 'no container was created');
+});

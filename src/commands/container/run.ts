@@ -7,7 +7,7 @@ import { familiarString, parseRef, withDefaultTag } from '../../docker/refs.js';
 import { pullImage } from '../image/pull.js';
 import { CONTAINER_FLAGS, ContainerConfigSpec, containerConfig, createOptions } from './run-options.js';
 import type { JobResult, RunContext } from '../../jobs/types.js';
-import { CLOSED_POLICY, checkVolumesFrom } from '../../policy/index.js';
+import { CLOSED_POLICY, checkJoinedNamespaces, checkVolumesFrom } from '../../policy/index.js';
 
 export const ContainerRunSpec = ContainerConfigSpec.extend({
   kind: z.literal('container.run'),
@@ -63,6 +63,7 @@ async function engineCreate(ctx: RunContext, opts: Record<string, unknown>): Pro
 /** Creates the container, pulling the image first when it is missing (as `docker run` does). */
 export async function createContainer(ctx: RunContext, c: ContainerConfigSpec, attach: boolean, cmdPath = 'run'): Promise<Docker.Container> {
   if (c.volumesFrom.length) await checkVolumesFrom(ctx.docker, c.volumesFrom, ctx.policy ?? CLOSED_POLICY);
+  await checkJoinedNamespaces(ctx.docker, { pid: c.extras.PidMode, ipc: c.extras.IpcMode }, ctx.policy ?? CLOSED_POLICY);
   const opts = createOptions(c, ctx.jobId, attach);
   if (c.envFile.length) {
     // Read here, in the worker: the file's values never travel through Redis.
