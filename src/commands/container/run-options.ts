@@ -272,9 +272,9 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
     exposed[key] = {};
     (bindings[key] ??= []).push({ HostIp: p.ip, HostPort: p.hostPort });
   }
-  for (const key of c.extras.expose ?? []) exposed[key] = {};
-  const restart = c.restart?.split(':');
   const x = c.extras ?? {};
+  for (const key of x.expose ?? []) exposed[key] = {};
+  const restart = c.restart?.split(':');
   const pick = (keys: readonly string[]) => Object.fromEntries(keys.filter((k) => (x as Record<string, unknown>)[k] !== undefined).map((k) => [k, (x as Record<string, unknown>)[k]]));
   // --network-alias, --ip and --ip6 belong to the endpoint on --network; without one, docker 20.10 drops them.
   const endpoint = {

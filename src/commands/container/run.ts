@@ -8,6 +8,9 @@ import { pullImage } from '../image/pull.js';
 import { CONTAINER_FLAGS, ContainerConfigSpec, containerConfig, createOptions } from './run-options.js';
 import type { JobResult, RunContext } from '../../jobs/types.js';
 import { CLOSED_POLICY, checkJoinedNamespaces, checkVolumesFrom } from '../../policy/index.js';
+import { applyUploadedFiles } from './uploaded-files.js';
+
+export { parseEnvFile, parseLabelFile } from './uploaded-files.js';
 
 export const ContainerRunSpec = ContainerConfigSpec.extend({
   kind: z.literal('container.run'),
@@ -63,37 +66,13 @@ async function engineCreate(ctx: RunContext, opts: Record<string, unknown>): Pro
 /** Creates the container, pulling the image first when it is missing (as `docker run` does). */
 export async function createContainer(ctx: RunContext, c: ContainerConfigSpec, attach: boolean, cmdPath = 'run'): Promise<Docker.Container> {
   if (c.volumesFrom.length) await checkVolumesFrom(ctx.docker, c.volumesFrom, ctx.policy ?? CLOSED_POLICY);
-  await checkJoinedNamespaces(ctx.docker, { pid: c.extras.PidMode, ipc: c.extras.IpcMode }, ctx.policy ?? CLOSED_POLICY);
+  await checkJoinedNamespaces(ctx.docker, { pid: c.extras?.PidMode, ipc: c.extras?.IpcMode }, ctx.policy ?? CLOSED_POLICY);
   const opts = createOptions(c, ctx.jobId, attach);
-  if (c.envFile.length) {
-    // Read here, in the worker: the file's values never travel through Redis.
-    const fromFiles: string[] = [];
-    for (const id of c.envFile) {
-      const { artifact, stream } = await ctx.artifacts.open(id);
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
-      fromFiles.push(...parseEnvFile(Buffer.concat(chunks).toString('utf8'), artifact.name, cmdPath));
-    }
-    opts.Env = [...fromFiles, ...c.env];
-  }
-  if (c.extras.labelFile?.length) {
-    // docker reads label files first: -l given on the command line wins over a file's line.
-    const fromFiles: string[] = [];
-    for (const id of c.extras.labelFile) fromFiles.push(...parseLabelFile(await readArtifact(ctx, id), cmdPath));
-    const labels: Record<string, string> = {};
-    for (const l of fromFiles) {
-      const eq = l.indexOf('=');
-      labels[eq >= 0 ? l.slice(0, eq) : l] = eq >= 0 ? l.slice(eq + 1) : '';
-    }
-    for (const k of Object.keys(labels)) {
-      if (k.startsWith('dockops.')) throw new DockerError(`docker: the label prefix "dockops." is reserved for dockops itself (in --label-file).\nSee 'docker ${cmdPath} --help'.`, 125);
-    }
-    opts.Labels = { ...labels, ...(opts.Labels as Record<string, string>) };
-  }
+  await applyUploadedFiles(ctx, c, opts, cmdPath);
   const ref = familiarString(withDefaultTag(parseRef(c.image)));
   const pull = async () => {
     try {
-      await pullImage(ctx, ref, { quiet: false, toStderr: true, platform: c.extras.platform });
+      await pullImage(ctx, ref, { quiet: false, toStderr: true, platform: c.extras?.platform });
     } catch (err) {
       throw runError(daemonMessage(err).replace(/^Error response from daemon: /, 'Error response from daemon: '), 125, true);
     }
@@ -115,50 +94,6 @@ export async function createContainer(ctx: RunContext, c: ContainerConfigSpec, a
     if (cmdPath !== 'run') throw toDockerError(err);
     throw runError(`Error response from daemon: ${daemonMessage(err)}`, 125, true);
   }
-}
-
-/**
- * docker's env-file format: one VAR=VALUE a line, `#` comments and blank lines skipped, the
- * value taken as written. A bare VAR would take the client's variable: dockops has none.
- */
-export function parseEnvFile(text: string, name: string, cmdPath = 'run'): string[] {
-  const out: string[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.replace(/^\s+/, '');
-    if (!line || line.startsWith('#')) return;
-    const eq = line.indexOf('=');
-    const key = eq >= 0 ? line.slice(0, eq) : line.trimEnd();
-    if (/\s/.test(key)) throw new DockerError(`docker: poorly formatted environment: variable '${key}' contains whitespaces.\nSee 'docker ${cmdPath} --help'.`, 125);
-    if (eq < 0) throw new DockerError(`docker: ${name} line ${i + 1}: ${key} has no value, and dockops has no shell environment to take it from; write ${key}=VALUE.\nSee 'docker ${cmdPath} --help'.`, 125);
-    out.push(line);
-  });
-  return out;
-}
-
-async function readArtifact(ctx: RunContext, id: string): Promise<{ text: string; name: string }> {
-  const { artifact, stream } = await ctx.artifacts.open(id);
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return { text: Buffer.concat(chunks).toString('utf8'), name: artifact.name };
-}
-
-/**
- * docker's label-file format (opts.ReadKVStrings): one KEY=VALUE a line, `#` comments, blank
- * lines and bare KEYs skipped, a key with blanks refused.
- */
-export function parseLabelFile(file: { text: string; name: string }, cmdPath = 'run'): string[] {
-  const out: string[] = [];
-  file.text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw) => {
-    const line = raw.replace(/^\s+/, '');
-    if (!line || line.startsWith('#')) return;
-    const eq = line.indexOf('=');
-    const key = eq >= 0 ? line.slice(0, eq) : line;
-    if (/[ \t]/.test(key)) throw new DockerError(`docker: poorly formatted environment: variable '${key}' contains whitespaces.\nSee 'docker ${cmdPath} --help'.`, 125);
-    if (!key) throw new DockerError(`docker: poorly formatted environment: no variable name on line '${line}'.\nSee 'docker ${cmdPath} --help'.`, 125);
-    // A bare KEY would take the client's variable of that name; labels have none, and docker drops the line.
-    if (eq >= 0) out.push(line);
-  });
-  return out;
 }
 
 async function removeQuietly(container: Docker.Container) {
