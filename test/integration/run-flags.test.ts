@@ -188,7 +188,7 @@ test('run: the flags take effect inside the container', async () => {
 
 test('create/run: what the docker CLI refuses before calling the engine, dockops refuses in the same words (exit 125)', () => {
   const cases = [
-    ['--pid', 'foo'], ['--pid', 'container:'], ['--uts', 'foo'], ['--userns', 'foo'], ['--cgroupns', 'foo'],
+    ['--pid', 'foo'], ['--pid', 'container:'], ['--pid', 'container:a:b'], ['--pid', 'HOST'], ['--cgroupns', 'HOST'], ['--uts', 'foo'], ['--userns', 'foo'], ['--cgroupns', 'foo'],
     ['--add-host', 'foo'], ['--add-host', ':1.2.3.4'], ['--add-host', 'foo:bar'], ['--dns', 'foo'], ['--dns', '1.2.3'], ['--dns-search', '-bad-'], ['--dns-search', '123'],
     ['--expose', 'abc'], ['--expose', '5-3'], ['--expose', '80:80'], ['--expose', '70000'], ['--expose', '/tcp'],
     ['--health-interval', '1'], ['--health-interval', '1x'], ['--health-interval', 'x'], ['--health-interval', '-1s'], ['--health-timeout', '-1ms'], ['--health-retries', '-1'],

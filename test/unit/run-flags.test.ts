@@ -140,6 +140,7 @@ test('policy: host namespaces, devices and security options refused unless confi
     refused(`run --${flag} host busybox`, `refused by policy: --${flag} host shares a namespace outside the container (set DOCKOPS_ALLOW_HOST_NAMESPACES=true to allow it)`);
     refused(`create --${flag}=host busybox`, `refused by policy: --${flag} host shares a namespace outside the container (set DOCKOPS_ALLOW_HOST_NAMESPACES=true to allow it)`);
     checkPolicy(spec(`run --${flag} host busybox`), { ...closed, allowHostNamespaces: true });
+    if (flag !== 'cgroupns') refused(`run --${flag} host:x busybox`, `refused by policy: --${flag} host:x shares a namespace outside the container (set DOCKOPS_ALLOW_HOST_NAMESPACES=true to allow it)`);
   }
   refused('run --device /dev/sda --device /dev/fuse busybox', 'refused by policy: --device /dev/sda,/dev/fuse gives the container a device of the host (set DOCKOPS_ALLOW_DEVICES=true to allow it)');
   checkPolicy(spec('run --device /dev/fuse busybox'), { ...closed, allowDevices: true });

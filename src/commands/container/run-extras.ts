@@ -112,7 +112,8 @@ export const EXTRA_FLAGS: FlagDef[] = [
 function namespaces(p: Parsed, path: string) {
   const get = (n: string) => (p.flags[n] as string) || undefined;
   const pid = get('pid');
-  if (pid !== undefined && !(pid === 'host' || /^container:.+$/.test(pid))) report('--pid: invalid PID mode', path);
+  const pidParts = pid?.split(':') ?? [];
+  if (pid !== undefined && !(pidParts[0] === 'host' || (pidParts[0] === 'container' && pidParts.length === 2 && pidParts[1] !== ''))) report('--pid: invalid PID mode', path);
   // docker 20.10 leaves an unknown IPC mode to the engine (it refuses at start); so does dockops.
   const ipc = get('ipc');
   const uts = get('uts');
