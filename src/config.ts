@@ -99,6 +99,8 @@ const Env = z.object({
   DOCKOPS_ALLOW_PRIVILEGED: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_HOST_NAMESPACES: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_CAP_ADD: z.enum(['true', 'false']).default('false'),
+  DOCKOPS_ALLOW_DEVICES: z.enum(['true', 'false']).default('false'),
+  DOCKOPS_ALLOW_SECURITY_OPT: z.enum(['true', 'false']).default('false'),
   DOCKOPS_BIND_ALLOWLIST: z.string().default(''),
   SLACK_SIGNING_SECRET: z.string().optional(),
   SLACK_BOT_TOKEN: z.string().regex(/^xox[bp]-/, 'must be a bot token (xoxb-…)').optional(),
@@ -208,6 +210,10 @@ export interface RunPolicy {
   allowPrivileged: boolean;
   allowHostNamespaces: boolean;
   allowCapAdd: boolean;
+  /** `--device`: host devices in the container. Absent is false. */
+  allowDevices?: boolean;
+  /** `--security-opt` other than no-new-privileges (seccomp/apparmor/label unconfined…). Absent is false. */
+  allowSecurityOpt?: boolean;
   /** Host directories under which bind mounts are allowed (absolute paths). */
   bindAllowlist: string[];
 }
@@ -357,6 +363,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowPrivileged: e.DOCKOPS_ALLOW_PRIVILEGED === 'true',
       allowHostNamespaces: e.DOCKOPS_ALLOW_HOST_NAMESPACES === 'true',
       allowCapAdd: e.DOCKOPS_ALLOW_CAP_ADD === 'true',
+      allowDevices: e.DOCKOPS_ALLOW_DEVICES === 'true',
+      allowSecurityOpt: e.DOCKOPS_ALLOW_SECURITY_OPT === 'true',
       bindAllowlist,
     },
   };

@@ -5,8 +5,9 @@ import { PolicyError } from '../errors.js';
 
 /**
  * The Docker socket is root on the host. Before anything is enqueued, a container's options are
- * held against the policy: privileged mode, host namespaces, added capabilities and bind mounts
- * outside the allowlist are refused unless configured, with the variable that would allow them.
+ * held against the policy: privileged mode, host namespaces, added capabilities, host devices,
+ * security options and bind mounts outside the allowlist are refused unless configured, with the
+ * variable that would allow them.
  */
 export function checkPolicy(spec: JobSpec, policy: RunPolicy): void {
   if (spec.kind === 'container.exec') {
@@ -25,7 +26,21 @@ export function checkPolicy(spec: JobSpec, policy: RunPolicy): void {
     throw new PolicyError(`refused by policy: --cap-add ${spec.capAdd.join(',')} (set DOCKOPS_ALLOW_CAP_ADD=true to allow it)`);
   }
   if ((spec.network === 'host' || spec.network?.startsWith('container:')) && !policy.allowHostNamespaces) {
-    throw new PolicyError(`refused by policy: --network ${spec.network} shares a namespace outside the container (set DOCKOPS_ALLOW_HOST_NAMESPACES=true to allow it)`);
+    throw new PolicyError(sharesNamespace('--network', spec.network as string));
+  }
+  // The host's namespaces; `container:X` shares another container's, which the grants' containers hold (specTargets).
+  const x = spec.extras ?? {};
+  for (const [flag, mode] of [['--pid', x.PidMode], ['--ipc', x.IpcMode], ['--uts', x.UTSMode], ['--userns', x.UsernsMode], ['--cgroupns', x.CgroupnsMode]] as const) {
+    // `host:…` is no host namespace to the engine today; refused all the same, should one ever read it so.
+    if (mode?.split(':')[0] === 'host' && !policy.allowHostNamespaces) throw new PolicyError(sharesNamespace(flag, mode));
+  }
+  if (x.Devices?.length && !policy.allowDevices) {
+    throw new PolicyError(`refused by policy: --device ${x.Devices.map((d) => d.PathOnHost).join(',')} gives the container a device of the host (set DOCKOPS_ALLOW_DEVICES=true to allow it)`);
+  }
+  // no-new-privileges only takes privileges away; every other option loosens or relabels the confinement.
+  const loosening = (x.SecurityOpt ?? []).filter((o) => o.split(/[=:]/)[0] !== 'no-new-privileges');
+  if (loosening.length && !policy.allowSecurityOpt) {
+    throw new PolicyError(`refused by policy: --security-opt ${loosening.join(',')} changes the container's confinement (set DOCKOPS_ALLOW_SECURITY_OPT=true to allow it)`);
   }
   for (const m of spec.mounts) {
     if (m.type !== 'bind') continue;
@@ -35,6 +50,10 @@ export function checkPolicy(spec: JobSpec, policy: RunPolicy): void {
       );
     }
   }
+}
+
+function sharesNamespace(flag: string, mode: string): string {
+  return `refused by policy: ${flag} ${mode} shares a namespace outside the container (set DOCKOPS_ALLOW_HOST_NAMESPACES=true to allow it)`;
 }
 
 function allowedHostPath(p: string, policy: RunPolicy): boolean {
@@ -64,10 +83,12 @@ function checkVolumeOptions(driver: string, options: Record<string, string>, pol
 }
 
 /** The closed policy: what a worker holds jobs to when it was given none. */
-export const CLOSED_POLICY: RunPolicy = { allowPrivileged: false, allowHostNamespaces: false, allowCapAdd: false, bindAllowlist: [] };
+export const CLOSED_POLICY: RunPolicy = { allowPrivileged: false, allowHostNamespaces: false, allowCapAdd: false, allowDevices: false, allowSecurityOpt: false, bindAllowlist: [] };
 
 interface Inspectable {
-  getContainer(id: string): { inspect(): Promise<{ Mounts?: Array<{ Type?: string; Source?: string }> }> };
+  getContainer(id: string): {
+    inspect(): Promise<{ Name?: string; Mounts?: Array<{ Type?: string; Source?: string }>; HostConfig?: { PidMode?: string; IpcMode?: string } }>;
+  };
 }
 
 /**
@@ -89,6 +110,36 @@ export async function checkVolumesFrom(docker: Inspectable, volumesFrom: string[
       throw new PolicyError(
         `refused by policy: --volumes-from ${name} would mount ${m.Source} from the host (${name} has it bind-mounted), outside the allowed host paths (${policy.bindAllowlist.join(', ') || 'none'}); use a container with named volumes only, or add the directory to DOCKOPS_BIND_ALLOWLIST`,
       );
+    }
+  }
+}
+
+/**
+ * `--pid container:X` / `--ipc container:X` join X's namespace, and X may have the host's
+ * (`--pid host`, made by someone the policy allowed, or outside dockops): that would be the host's
+ * namespace without DOCKOPS_ALLOW_HOST_NAMESPACES. Checked in the worker (the door cannot see X),
+ * following X's own `container:` chain; a container the engine cannot find is left to its error.
+ */
+export async function checkJoinedNamespaces(docker: Inspectable, modes: { pid?: string; ipc?: string }, policy: RunPolicy): Promise<void> {
+  if (policy.allowHostNamespaces) return;
+  for (const [flag, key, mode] of [['--pid', 'PidMode', modes.pid], ['--ipc', 'IpcMode', modes.ipc]] as const) {
+    let current = mode;
+    const seen: string[] = [];
+    while (current?.startsWith('container:') && seen.length < 10) {
+      const ref = current.slice('container:'.length);
+      try {
+        // The engine keeps a joined container by ID: named as the person knows it.
+        const info = await docker.getContainer(ref).inspect();
+        seen.push(info.Name?.replace(/^\//, '') || ref);
+        current = info.HostConfig?.[key];
+      } catch {
+        break;
+      }
+      if (current === 'host') {
+        throw new PolicyError(
+          `refused by policy: ${flag} ${mode} shares a namespace outside the container: ${seen[seen.length - 1]} has ${flag} host${seen.length > 1 ? ` (reached through ${seen.slice(0, -1).join(' → ')})` : ''} (set DOCKOPS_ALLOW_HOST_NAMESPACES=true to allow it)`,
+        );
+      }
     }
   }
 }

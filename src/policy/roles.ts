@@ -42,6 +42,11 @@ export function specTargets(spec: JobSpec): { images: string[]; containers: stri
   const list = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   const images = [...list(s.image), ...list(s.images), ...(spec.kind === 'image.tag' ? [...list(s.source), ...list(s.target)] : []), ...(spec.kind.startsWith('image.') ? list(s.repository) : [])];
   const containers = [...list(s.container), ...list(s.containers), ...list(s.volumesFrom), ...(spec.kind === 'container.run' || spec.kind === 'container.create' ? list(s.name) : [])];
+  if (spec.kind === 'container.run' || spec.kind === 'container.create') {
+    // `--pid/--ipc/--network container:X` reach into X as surely as acting on it does.
+    const x = spec.extras ?? {};
+    for (const mode of [x.PidMode, x.IpcMode, spec.network]) if (mode?.startsWith('container:')) containers.push(mode.slice('container:'.length));
+  }
   const copy = s.copy as { container?: string } | undefined;
   if (copy?.container) containers.push(copy.container);
   return { images, containers };

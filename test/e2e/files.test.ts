@@ -204,6 +204,26 @@ test('run --env-file: the CLI uploads the file, the worker reads it (values stay
   assert.match(refused.stderr, /bad\.env line 1: FROM_SHELL has no value/);
 });
 
+test('create --label-file: the CLI uploads the file among other run flags; the labels read back as the docker CLI sets them', async () => {
+  const labels = path.join(dir, 'app.labels');
+  writeFileSync(labels, '# labels\nteam=core\ntier=web\n');
+  const [ours, theirs] = [uniqueName('lf-ours'), uniqueName('lf-cli')];
+  try {
+    const r = await cli(svc, ['create', '--name', ours, '--dns', '10.0.0.2', '--label-file', labels, '-l', 'tier=api', 'busybox', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(dockerCli(['create', '--name', theirs, '--dns', '10.0.0.2', '--label-file', labels, '-l', 'tier=api', 'busybox', 'true']).status, 0);
+    const read = async (n: string) => {
+      const l = { ...(await docker().getContainer(n).inspect()).Config.Labels };
+      delete l['dockops.job-id'];
+      return l;
+    };
+    assert.deepEqual(await read(ours), { team: 'core', tier: 'api' });
+    assert.deepEqual(await read(ours), await read(theirs));
+  } finally {
+    for (const n of [ours, theirs]) await docker().getContainer(n).remove({ force: true }).catch(() => undefined);
+  }
+});
+
 test('login --password-stdin: checked by the engine, kept server-side (0600), never in job data or logs; logout removes it', async () => {
   const { statSync } = await import('node:fs');
   const configDir = mkdtempSync(path.join(os.tmpdir(), 'dockops-dockercfg-'));

@@ -257,7 +257,7 @@ const CLIENT_FILE_VERBS = /^(build|image build|builder|load|image load|import|im
 test('CLI door: random argument arrays end with docker\'s exit codes and a clear message, never a crash', async () => {
   // Verbs that read or write local files (build DIR, save -o, cp, load -i) have tests of their own;
   // random paths here would read or write the test machine's files.
-  const args = fc.oneof(verbWords, anyWords).filter((w) => !CLIENT_FILE_VERBS.test(w.filter((x) => !x.startsWith('-') && x !== 'local').slice(0, 2).join(' ')) && !CLIENT_FILE_VERBS.test(w.find((x) => !x.startsWith('-') && x !== 'local') ?? '') && !w.some((x) => /env-file/.test(x)))
+  const args = fc.oneof(verbWords, anyWords).filter((w) => !CLIENT_FILE_VERBS.test(w.filter((x) => !x.startsWith('-') && x !== 'local').slice(0, 2).join(' ')) && !CLIENT_FILE_VERBS.test(w.find((x) => !x.startsWith('-') && x !== 'local') ?? '') && !w.some((x) => /env-file|label-file/.test(x)))
     // argv cannot hold a NUL (no shell or exec can pass one): the API's "args" test covers it.
     .map((w) => w.map((x) => x.replace(/\u0000/g, '')));
   await check(

@@ -110,6 +110,13 @@ export function unsafeSpecProblem(spec: JobSpec): string | undefined {
     if (c.privileged) return 'privileged container accepted';
     if (c.capAdd.length) return `cap-add ${c.capAdd.join(',')} accepted`;
     if (c.network === 'host' || c.network?.startsWith('container:')) return `network ${c.network} accepted`;
+    const x = c.extras ?? {};
+    for (const [flag, mode] of Object.entries({ pid: x.PidMode, ipc: x.IpcMode, uts: x.UTSMode, userns: x.UsernsMode, cgroupns: x.CgroupnsMode })) {
+      if (mode === 'host') return `--${flag} host accepted`;
+    }
+    if (x.Devices?.length) return `device ${x.Devices.map((d) => d.PathOnHost).join(',')} accepted`;
+    const sec = (x.SecurityOpt ?? []).filter((o) => !/^no-new-privileges([:=].*)?$/.test(o));
+    if (sec.length) return `security-opt ${sec.join(',')} accepted`;
     for (const m of c.mounts) {
       if (m.type === 'bind' && !(path.posix.normalize(m.source) + '/').startsWith('/srv/dockops/')) return `bind mount of ${m.source} accepted`;
     }

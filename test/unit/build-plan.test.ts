@@ -48,3 +48,14 @@ test('the build verb takes an uploaded context (artifact:ID) from every door; a 
   corrupt[0] ^= 1;
   assert.equal(isArchive(corrupt), false, 'a bad checksum is no tar');
 });
+
+test('run/create: the CLI uploads --env-file or --label-file, telling flag values from the image by the flags run takes', async () => {
+  const { CONTAINER_FLAGS } = await import('../../src/commands/container/run-options.js');
+  const { RUN_VALUE_FLAGS } = await import('../../src/doors/cli/files.js');
+  const expected = CONTAINER_FLAGS.filter((f) => f.type !== 'bool').flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]);
+  assert.deepEqual([...RUN_VALUE_FLAGS].sort(), expected.sort());
+  assert.deepEqual(planFiles(['run', '--dns', '1.1.1.1', '--label-file', 'labels', 'busybox'], io).upload, { source: '/home/me/app/labels', index: 4, prefix: '' });
+  assert.deepEqual(planFiles(['create', '--ulimit', 'nofile=1', '--label-file=l.txt', 'busybox'], io).upload, { source: '/home/me/app/l.txt', index: 3, prefix: '--label-file=' });
+  assert.deepEqual(planFiles(['run', '--env-file', 'artifact:0123456789abcdef01234567', '--env-file', 'a.env', 'busybox'], io).upload, { source: '/home/me/app/a.env', index: 4, prefix: '' });
+  assert.equal(planFiles(['run', 'busybox', '--label-file', 'x'], io).upload, undefined, 'after the image: the container\'s arguments');
+});

@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js';
 import type { FlagDef, Parsed } from '../parse.js';
 import { isValidRef } from '../../docker/refs.js';
 import { RESOURCE_FLAGS, ResourcesSpec, parseResources, ramBytes } from './resources.js';
+import { CONFIG_FIELDS, EXTRA_FLAGS, ExtrasSpec, HOST_CONFIG_FIELDS, parseExtras } from './run-extras.js';
 
 /** A published port: `-p [IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]`. */
 export const PortSpec = z.object({
@@ -43,6 +44,8 @@ export const ContainerConfigSpec = z.object({
   restart: z.string().optional(),
   /** -m, --cpus, -c and the other resource flags `update` has, as Engine API fields. */
   resources: ResourcesSpec,
+  /** --dns, --health-*, --ulimit, --pid and the other flags of run-extras.ts, as Engine API fields. */
+  extras: ExtrasSpec.default({}),
   privileged: z.boolean(),
   capAdd: z.array(z.string()),
   volumesFrom: z.array(z.string()),
@@ -78,6 +81,7 @@ export const CONTAINER_FLAGS: FlagDef[] = [
   { name: 'volume', short: 'v', type: 'list', valueName: 'list', help: 'Bind mount a volume' },
   { name: 'workdir', short: 'w', type: 'string', valueName: 'string', help: 'Working directory inside the container' },
   ...RESOURCE_FLAGS,
+  ...EXTRA_FLAGS,
 ];
 
 function fail(msg: string, path: string): never {
@@ -216,6 +220,10 @@ export function containerConfig(p: Parsed, path: string): ContainerConfigSpec {
   }
   const restart = p.flags.restart as string;
   if (!/^(no|always|unless-stopped|on-failure(:\d+)?)$/.test(restart)) fail(`invalid restart policy: ${restart}`, path);
+  const network = (p.flags.network as string) || undefined;
+  if (network && p.given.has('network-alias') && (['default', 'bridge', 'host', 'none'].includes(network) || network.startsWith('container:'))) {
+    fail('docker: network-scoped aliases are only supported for user-defined networks.', path);
+  }
   const pull = p.flags.pull as string;
   if (!['missing', 'always', 'never'].includes(pull)) fail(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`, path);
   return {
@@ -244,9 +252,10 @@ export function containerConfig(p: Parsed, path: string): ContainerConfigSpec {
       if (!m) fail(`--env-file ${f}: dockops reads uploaded files only: give artifact:ID (\`dockops docker run --env-file FILE …\` uploads it for you)`, path);
       return (m as RegExpExecArray)[1];
     }),
-    network: (p.flags.network as string) || undefined,
+    network,
     restart: restart === 'no' ? undefined : restart,
     resources: parseResources(p, path),
+    extras: parseExtras(p, path),
     privileged: p.flags.privileged as boolean,
     capAdd: p.flags['cap-add'] as string[],
     rm: p.flags.rm as boolean,
@@ -263,9 +272,19 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
     exposed[key] = {};
     (bindings[key] ??= []).push({ HostIp: p.ip, HostPort: p.hostPort });
   }
+  const x = c.extras ?? {};
+  for (const key of x.expose ?? []) exposed[key] = {};
   const restart = c.restart?.split(':');
+  const pick = (keys: readonly string[]) => Object.fromEntries(keys.filter((k) => (x as Record<string, unknown>)[k] !== undefined).map((k) => [k, (x as Record<string, unknown>)[k]]));
+  // --network-alias, --ip and --ip6 belong to the endpoint on --network; without one, docker 20.10 drops them.
+  const endpoint = {
+    ...(x.aliases?.length ? { Aliases: x.aliases } : {}),
+    ...(x.ipv4 || x.ipv6 ? { IPAMConfig: { IPv4Address: x.ipv4, IPv6Address: x.ipv6 } } : {}),
+  };
   return {
     name: c.name,
+    /** A query parameter of the create call, not part of the body (see engineCreate). */
+    platform: x.platform,
     Image: c.image,
     Cmd: c.cmd.length ? c.cmd : undefined,
     Entrypoint: c.entrypoint === undefined ? undefined : c.entrypoint === '' ? [''] : [c.entrypoint],
@@ -280,6 +299,7 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
     AttachStderr: attach,
     OpenStdin: false,
     Tty: false,
+    ...pick(CONFIG_FIELDS),
     HostConfig: {
       AutoRemove: c.rm,
       PortBindings: bindings,
@@ -301,7 +321,9 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
       ...c.resources,
       Privileged: c.privileged,
       CapAdd: c.capAdd.length ? c.capAdd : undefined,
+      ...pick(HOST_CONFIG_FIELDS),
     },
+    NetworkingConfig: c.network && Object.keys(endpoint).length ? { EndpointsConfig: { [c.network]: endpoint } } : undefined,
     Volumes: Object.fromEntries(c.mounts.filter((m) => !m.source && !m.api).map((m) => [m.target, {}])),
   };
 }

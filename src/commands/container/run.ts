@@ -7,7 +7,10 @@ import { familiarString, parseRef, withDefaultTag } from '../../docker/refs.js';
 import { pullImage } from '../image/pull.js';
 import { CONTAINER_FLAGS, ContainerConfigSpec, containerConfig, createOptions } from './run-options.js';
 import type { JobResult, RunContext } from '../../jobs/types.js';
-import { CLOSED_POLICY, checkVolumesFrom } from '../../policy/index.js';
+import { CLOSED_POLICY, checkJoinedNamespaces, checkVolumesFrom } from '../../policy/index.js';
+import { applyUploadedFiles } from './uploaded-files.js';
+
+export { parseEnvFile, parseLabelFile } from './uploaded-files.js';
 
 export const ContainerRunSpec = ContainerConfigSpec.extend({
   kind: z.literal('container.run'),
@@ -41,12 +44,15 @@ async function engineCreate(ctx: RunContext, opts: Record<string, unknown>): Pro
   const modem = ctx.docker.modem as unknown as {
     dial(o: object, cb: (err: unknown, data: { Id: string; Warnings?: string[] | null }) => void): void;
   };
+  // name and platform are query parameters; the rest is the body.
+  const { platform, ...body } = opts;
+  const query = Object.fromEntries(Object.entries({ name: opts.name, platform }).filter(([, v]) => v !== undefined));
   const data = await new Promise<{ Id: string; Warnings?: string[] | null }>((resolve, reject) => {
     modem.dial(
       {
         path: '/containers/create?',
         method: 'POST',
-        options: { ...opts },
+        options: { _query: query, _body: body },
         abortSignal: ctx.signal,
         statusCodes: { 200: true, 201: true, 400: 'bad parameter', 404: 'no such container', 406: 'impossible to attach', 500: 'server error' },
       },
@@ -60,22 +66,13 @@ async function engineCreate(ctx: RunContext, opts: Record<string, unknown>): Pro
 /** Creates the container, pulling the image first when it is missing (as `docker run` does). */
 export async function createContainer(ctx: RunContext, c: ContainerConfigSpec, attach: boolean, cmdPath = 'run'): Promise<Docker.Container> {
   if (c.volumesFrom.length) await checkVolumesFrom(ctx.docker, c.volumesFrom, ctx.policy ?? CLOSED_POLICY);
+  await checkJoinedNamespaces(ctx.docker, { pid: c.extras?.PidMode, ipc: c.extras?.IpcMode }, ctx.policy ?? CLOSED_POLICY);
   const opts = createOptions(c, ctx.jobId, attach);
-  if (c.envFile.length) {
-    // Read here, in the worker: the file's values never travel through Redis.
-    const fromFiles: string[] = [];
-    for (const id of c.envFile) {
-      const { artifact, stream } = await ctx.artifacts.open(id);
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
-      fromFiles.push(...parseEnvFile(Buffer.concat(chunks).toString('utf8'), artifact.name, cmdPath));
-    }
-    opts.Env = [...fromFiles, ...c.env];
-  }
+  await applyUploadedFiles(ctx, c, opts, cmdPath);
   const ref = familiarString(withDefaultTag(parseRef(c.image)));
   const pull = async () => {
     try {
-      await pullImage(ctx, ref, { quiet: false, toStderr: true });
+      await pullImage(ctx, ref, { quiet: false, toStderr: true, platform: c.extras?.platform });
     } catch (err) {
       throw runError(daemonMessage(err).replace(/^Error response from daemon: /, 'Error response from daemon: '), 125, true);
     }
@@ -97,24 +94,6 @@ export async function createContainer(ctx: RunContext, c: ContainerConfigSpec, a
     if (cmdPath !== 'run') throw toDockerError(err);
     throw runError(`Error response from daemon: ${daemonMessage(err)}`, 125, true);
   }
-}
-
-/**
- * docker's env-file format: one VAR=VALUE a line, `#` comments and blank lines skipped, the
- * value taken as written. A bare VAR would take the client's variable: dockops has none.
- */
-export function parseEnvFile(text: string, name: string, cmdPath = 'run'): string[] {
-  const out: string[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.replace(/^\s+/, '');
-    if (!line || line.startsWith('#')) return;
-    const eq = line.indexOf('=');
-    const key = eq >= 0 ? line.slice(0, eq) : line.trimEnd();
-    if (/\s/.test(key)) throw new DockerError(`docker: poorly formatted environment: variable '${key}' contains whitespaces.\nSee 'docker ${cmdPath} --help'.`, 125);
-    if (eq < 0) throw new DockerError(`docker: ${name} line ${i + 1}: ${key} has no value, and dockops has no shell environment to take it from; write ${key}=VALUE.\nSee 'docker ${cmdPath} --help'.`, 125);
-    out.push(line);
-  });
-  return out;
 }
 
 async function removeQuietly(container: Docker.Container) {

@@ -25,6 +25,25 @@ export interface FilePlan {
 }
 
 const OUTPUT_VERBS = new Set(['save', 'image save', 'export', 'container export']);
+
+/** Flags of run/create whose value is a local file the CLI uploads (one a command). */
+const UPLOADED_RUN_FLAGS = ['--env-file', '--label-file'];
+
+/**
+ * The flags of run/create that take their value as the next word, so the CLI can tell a value
+ * from the image. Kept here so the CLI starts without loading the commands; a unit test holds it
+ * to CONTAINER_FLAGS.
+ */
+export const RUN_VALUE_FLAGS = new Set(
+  (
+    '--add-host --blkio-weight -c --cpu-shares --cap-add --cap-drop --cgroupns --cpu-period --cpu-quota --cpu-rt-period --cpu-rt-runtime --cpus --cpuset-cpus ' +
+    '--cpuset-mems --device --dns --dns-opt --dns-option --dns-search -e --env --entrypoint --env-file --expose --group-add --health-cmd --health-interval ' +
+    '--health-retries --health-start-period --health-timeout -h --hostname --ip --ip6 --ipc --kernel-memory -l --label --label-file --link --log-driver ' +
+    '--log-opt --mac-address -m --memory --memory-reservation --memory-swap --memory-swappiness --mount --name --network --network-alias --pid --pids-limit ' +
+    '--platform -p --publish --pull --restart --security-opt --shm-size --stop-signal --stop-timeout --sysctl --tmpfs -u --user --ulimit --userns --uts ' +
+    '-v --volume --volumes-from -w --workdir'
+  ).split(' '),
+);
 const INPUT_VERBS = new Set(['load', 'image load']);
 
 function verbOf(words: string[]): { verb: string; rest: number } {
@@ -78,17 +97,21 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
     return { args };
   }
   if (['run', 'create', 'container run', 'container create'].includes(verb)) {
-    // --env-file FILE: upload it; the worker reads it, so its values never enter the job data.
+    // --env-file / --label-file FILE: upload it; the worker reads it, so its values never enter the job data.
     for (let i = rest; i < words.length; i++) {
       const w = words[i];
       if (!w.startsWith('-')) break; // the image: flags end here
-      const eqForm = w.startsWith('--env-file=');
-      if ((w === '--env-file' && i + 1 < words.length) || eqForm) {
-        const value = eqForm ? w.slice('--env-file='.length) : words[i + 1];
-        if (value.startsWith('artifact:')) continue;
-        return { args, upload: { source: path.resolve(io.cwd, value), index: eqForm ? i : i + 1, prefix: eqForm ? '--env-file=' : '' } };
+      const flag = UPLOADED_RUN_FLAGS.find((f) => w === f || w.startsWith(`${f}=`));
+      if (flag && (w !== flag || i + 1 < words.length)) {
+        const eqForm = w !== flag;
+        const value = eqForm ? w.slice(flag.length + 1) : words[i + 1];
+        if (value.startsWith('artifact:')) {
+          if (!eqForm) i++;
+          continue;
+        }
+        return { args, upload: { source: path.resolve(io.cwd, value), index: eqForm ? i : i + 1, prefix: eqForm ? `${flag}=` : '' } };
       }
-      if (['-e', '--env', '-p', '-v', '--name', '-w', '-u', '-l', '--label', '--mount', '--network', '--entrypoint', '-m', '--memory', '--cpus', '--restart', '--link', '--volumes-from', '--hostname', '-h', '--pull', '--cap-add'].includes(w)) i++;
+      if (RUN_VALUE_FLAGS.has(w)) i++;
     }
     return { args };
   }
