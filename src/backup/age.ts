@@ -132,6 +132,11 @@ export function decryptor(m: Pick<Manifest, 'id' | 'encryption' | 'ageRecipients
   return (keys ?? new AgeKeys()).decryptor(m);
 }
 
+/** The decryption stage as a list: empty for a plain archive (nothing to pass through). */
+export function decryptStages(m: Pick<Manifest, 'id' | 'encryption' | 'ageRecipients'>, keys: AgeKeys | undefined): Duplex[] {
+  return m.encryption === 'age' ? [decryptor(m, keys)] : [];
+}
+
 /** The encryption stage of a target: none when it does not encrypt. */
 export function encryptor(age: AgeEncryption | undefined): Duplex {
   return age ? age.encryptor() : new PassThrough();

@@ -166,17 +166,19 @@ export async function backupVolume(ctx: RunContext, target: BackupTarget, volume
     // Encrypted after compression and before the meter: size and sha256 are of the stored bytes.
     // Stages that would pass bytes on untouched are left out, and an archive stored as read is
     // hashed by its scanner (bench/backup: `--compress none` is bound by the CPU).
-    const stages: Duplex[] = [];
-    if (opts.compression !== 'none') stages.push(compressor(opts.compression, opts.level));
-    if (target.age) stages.push(encryptor(target.age));
-    const scanner = new TarScanner({ highWaterMark: 4 << 20, hash: stages.length === 0 });
-    const meter: { bytes: number; digest(): string } = stages.length ? new Meter() : scanner;
-    if (meter instanceof Meter) stages.push(meter);
+    const asRead = opts.compression === 'none' && !target.age;
+    const scanner = new TarScanner({ highWaterMark: 4 << 20, hash: asRead });
+    const meter: { bytes: number; digest(): string } = asRead ? scanner : new Meter();
     const pending = await target.create(`${volume}/${file}`);
     const stopTicker = progressTicker(ctx, volume, 'backup', () => scanner.bytes, () => meter.bytes, previous?.rawSize, stoppedIds);
     try {
       await withVolumeContainer(ctx.docker, [{ volume, at: volume, readOnly: true }], ctx.jobId, async (c) => {
         const source: Readable = await readVolume(c, volume, ctx.signal);
+        // Made here, where the pipeline owns them: a `zstd` child made earlier would outlive a failure.
+        const stages: Duplex[] = [];
+        if (opts.compression !== 'none') stages.push(compressor(opts.compression, opts.level));
+        if (target.age) stages.push(encryptor(target.age));
+        if (meter instanceof Meter) stages.push(meter);
         await pipeline([source, scanner, ...stages, pending.stream], { signal: ctx.signal });
       });
       if (!scanner.ended) throw new DockerError(`the archive of volume ${volume} ended early (${scanner.bytes} bytes read): nothing was kept`, 1);

@@ -52,3 +52,8 @@ export function decompressor(kind: Compression): Duplex {
       return new PassThrough();
   }
 }
+
+/** The decompression stage of an archive, as a list: none for a plain `.tar` (nothing to pass through). */
+export function decompressStages(kind: Compression): Duplex[] {
+  return kind === 'none' ? [] : [decompressor(kind)];
+}

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ReleasingStream } from '../ops/memory.js';
 import type Docker from 'dockerode';
 import { DockerError, UsageError, toDockerError } from '../errors.js';
 import type { RunContext } from '../jobs/types.js';
@@ -8,8 +9,8 @@ import { backupVolume, quiesced } from './backup.js';
 import { Meter } from './meter.js';
 import { checkArchive } from './check.js';
 import { demuxBuffer } from '../docker/streams.js';
-import { decompressor } from './compress.js';
-import { decryptor } from './age.js';
+import { decompressStages } from './compress.js';
+import { decryptStages } from './age.js';
 import { TarScanner } from './tarscan.js';
 import type { BackupTarget, Manifest } from './target.js';
 import { HELPER_LABEL, inspectVolume, readVolume, withVolumeContainer, writeVolume } from './volumes.js';
@@ -33,12 +34,14 @@ export async function removeVolume(docker: Docker, name: string) {
 
 /** Unpacks the archive into the volume (mounted where the archive's top directory says), checking its sha256 on the way. */
 export async function unpackInto(ctx: RunContext, target: BackupTarget, m: Manifest, volume: string): Promise<void> {
-  const decrypt = decryptor(m, ctx.backups.settings.ageKeys);
+  const decrypt = decryptStages(m, ctx.backups.settings.ageKeys);
   const source = await target.read(`${m.volume}/${m.file}`);
   const meter = new Meter();
-  const plain = new PassThrough({ highWaterMark: 256 * 1024 });
+  // Frees the decompressor's dead output as it goes: zeros inflate a thousandfold (ops/memory.ts).
+  const plain = new ReleasingStream({ highWaterMark: 256 * 1024 });
   await withVolumeContainer(ctx.docker, [{ volume, at: m.root }], ctx.jobId, async (c) => {
-    await Promise.all([pipeline(source, meter, decrypt, decompressor(m.compression), plain, { signal: ctx.signal }), writeVolume(c, plain, ctx.signal)]);
+    // The decompressor (a `zstd` child) is made where the pipeline owns it, so a failure cannot leave one.
+    await Promise.all([pipeline([source, meter, ...decrypt, ...decompressStages(m.compression), plain], { signal: ctx.signal }), writeVolume(c, plain, ctx.signal)]);
   });
   if (meter.bytes !== m.size || meter.digest() !== m.sha256) throw new DockerError(`backup ${m.id} changed while it was being restored (sha256 differs)`, 1);
 }

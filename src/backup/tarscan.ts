@@ -61,10 +61,9 @@ export class TarScanner extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
     this.bytes += chunk.length;
-    if (this.hash) {
-      this.hash.update(chunk);
-      this.release.add(chunk.length);
-    }
+    this.hash?.update(chunk);
+    // Counted on the raw side: a compressor may emit little (zeros) while much goes dead here.
+    this.release.add(chunk.length);
     let at = 0;
     while (at < chunk.length) {
       if (this.skip > 0) {

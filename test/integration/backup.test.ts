@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, openSync, readSync, writeSync, closeSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { harness } from '../support/harness.js';
@@ -193,6 +193,9 @@ test('--stop stops the users for the archive step and starts them again even whe
   h.backups.list.pop();
   assert.equal(r.result.exitCode, 1);
   assert.match(r.stderr, new RegExp(`stopping ${user} for the archive step[\\s\\S]*started ${user} again`));
+  // The failure came before the archive streamed: no compressor was left running (a zstd child
+  // made before the target refused kept this process alive).
+  assert.equal(spawnSync('pgrep', ['-P', String(process.pid), '-x', 'zstd']).stdout.toString().trim(), '', 'no zstd process left');
   assert.equal((await c.inspect()).State.Running, true);
   const ok = await h.run(`volume backup ${vol} --stop --compress gzip`);
   assert.equal(ok.result.exitCode, 0, ok.stderr);
