@@ -9,6 +9,9 @@ import { loadSchedules, type Schedule } from './schedules/file.js';
 import { parseTtl } from './render/time.js';
 import type { RedisNode, RedisSettings } from './jobs/queue.js';
 
+/** Log drivers that keep a container's logs on its host; the others ship them out with the engine's own settings. */
+export const LOCAL_LOG_DRIVERS = ['json-file', 'local', 'journald', 'none'];
+
 /** A Docker host by name: `local=unix:///run/dockops/docker.sock`, `b=tcp://127.0.0.1:2376`. */
 export interface DockerHostConfig {
   name: string;
@@ -101,6 +104,10 @@ const Env = z.object({
   DOCKOPS_ALLOW_CAP_ADD: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_DEVICES: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_SECURITY_OPT: z.enum(['true', 'false']).default('false'),
+  DOCKOPS_LOG_DRIVERS: z
+    .string()
+    .default(LOCAL_LOG_DRIVERS.join(','))
+    .refine((v) => v.split(',').every((d) => /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/.test(d.trim())), 'must be log driver names, comma-separated (e.g. json-file,local,gelf)'),
   DOCKOPS_BIND_ALLOWLIST: z.string().default(''),
   SLACK_SIGNING_SECRET: z.string().optional(),
   SLACK_BOT_TOKEN: z.string().regex(/^xox[bp]-/, 'must be a bot token (xoxb-…)').optional(),
@@ -214,6 +221,8 @@ export interface RunPolicy {
   allowDevices?: boolean;
   /** `--security-opt` other than no-new-privileges (seccomp/apparmor/label unconfined…). Absent is false. */
   allowSecurityOpt?: boolean;
+  /** `--log-driver` values allowed. Absent is LOCAL_LOG_DRIVERS (the logs stay on the host). */
+  logDrivers?: string[];
   /** Host directories under which bind mounts are allowed (absolute paths). */
   bindAllowlist: string[];
 }
@@ -365,6 +374,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowCapAdd: e.DOCKOPS_ALLOW_CAP_ADD === 'true',
       allowDevices: e.DOCKOPS_ALLOW_DEVICES === 'true',
       allowSecurityOpt: e.DOCKOPS_ALLOW_SECURITY_OPT === 'true',
+      logDrivers: e.DOCKOPS_LOG_DRIVERS.split(',').map((d) => d.trim()).filter(Boolean),
       bindAllowlist,
     },
   };

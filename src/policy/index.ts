@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { RunPolicy } from '../config.js';
+import { LOCAL_LOG_DRIVERS, type RunPolicy } from '../config.js';
 import type { JobSpec } from '../commands/index.js';
 import { PolicyError } from '../errors.js';
 
@@ -41,6 +41,12 @@ export function checkPolicy(spec: JobSpec, policy: RunPolicy): void {
   const loosening = (x.SecurityOpt ?? []).filter((o) => o.split(/[=:]/)[0] !== 'no-new-privileges');
   if (loosening.length && !policy.allowSecurityOpt) {
     throw new PolicyError(`refused by policy: --security-opt ${loosening.join(',')} changes the container's confinement (set DOCKOPS_ALLOW_SECURITY_OPT=true to allow it)`);
+  }
+  // syslog, gelf, fluentd, awslogs, splunk… make the engine send the logs off the host, with its own credentials.
+  const driver = x.LogConfig?.Type;
+  const drivers = policy.logDrivers ?? LOCAL_LOG_DRIVERS;
+  if (driver && !drivers.includes(driver)) {
+    throw new PolicyError(`refused by policy: --log-driver ${driver} is not one of the allowed log drivers (${drivers.join(', ')}): it can send the container's logs off this host with the engine's own settings (add it to DOCKOPS_LOG_DRIVERS to allow it)`);
   }
   for (const m of spec.mounts) {
     if (m.type !== 'bind') continue;

@@ -31,6 +31,7 @@ test('a wrong variable stops start-up naming the variable and the fix', () => {
     [{ DOCKOPS_API_TOKENS: 'ci:short' }, /DOCKOPS_API_TOKENS: .*16 or more characters/],
     [{ DOCKOPS_BIND_ALLOWLIST: 'relative/path' }, /DOCKOPS_BIND_ALLOWLIST/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ DOCKOPS_LOG_DRIVERS: 'json-file,gelf address' }, /DOCKOPS_LOG_DRIVERS: must be log driver names/],
     [{ DOCKOPS_POLICY_FILE: '/nonexistent/policy.yml' }, /DOCKOPS_POLICY_FILE: .*no such file/],
     [{ SLACK_APP_TOKEN: 'xoxb-1' }, /SLACK_APP_TOKEN: must be an app-level token \(xapp-…\)/],
   ];

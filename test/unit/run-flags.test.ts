@@ -148,6 +148,12 @@ test('policy: host namespaces, devices and security options refused unless confi
   refused('run --security-opt no-new-privileges --security-opt apparmor:unconfined busybox', "refused by policy: --security-opt apparmor:unconfined changes the container's confinement (set DOCKOPS_ALLOW_SECURITY_OPT=true to allow it)");
   refused('run --security-opt label=disable busybox', "refused by policy: --security-opt label=disable changes the container's confinement (set DOCKOPS_ALLOW_SECURITY_OPT=true to allow it)");
   checkPolicy(spec('run --security-opt systempaths=unconfined busybox'), { ...closed, allowSecurityOpt: true });
+  // Log drivers that ship logs off the host: only those DOCKOPS_LOG_DRIVERS names.
+  refused('run --log-driver gelf --log-opt gelf-address=udp://10.0.0.1:12201 busybox', "refused by policy: --log-driver gelf is not one of the allowed log drivers (json-file, local, journald, none): it can send the container's logs off this host with the engine's own settings (add it to DOCKOPS_LOG_DRIVERS to allow it)");
+  assert.throws(() => checkPolicy(spec('run --log-driver awslogs busybox'), { ...closed, logDrivers: ['json-file', 'gelf'] }), /--log-driver awslogs is not one of the allowed log drivers \(json-file, gelf\)/);
+  checkPolicy(spec('run --log-driver gelf busybox'), { ...closed, logDrivers: ['json-file', 'gelf'] });
+  for (const d of ['json-file', 'local', 'journald', 'none']) checkPolicy(spec(`run --log-driver ${d} busybox`), closed);
+  checkPolicy(spec('run --log-opt max-size=1m busybox'), closed);
   // Only takes privileges away, and what stays in the container's own namespaces: allowed.
   for (const ok of ['--security-opt no-new-privileges', '--security-opt no-new-privileges:true', '--pid container:db', '--ipc shareable', '--ipc private', '--cgroupns private', '--cap-drop ALL', '--sysctl net.ipv4.ip_forward=1', '--ulimit nofile=10']) {
     checkPolicy(spec(`run ${ok} busybox`), closed);
