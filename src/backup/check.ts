@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { Meter } from './meter.js';
 import { pipeline } from 'node:stream/promises';
-import { ReleasingStream } from '../ops/memory.js';
 import tar from 'tar-stream';
 import { DockerError } from '../errors.js';
 import { decompressStages } from './compress.js';
@@ -68,8 +67,7 @@ export async function tarFacts(source: Readable, signal: AbortSignal): Promise<M
 export async function archiveFacts(target: BackupTarget, m: Manifest, signal: AbortSignal, keys?: AgeKeys) {
   const decrypt = decryptStages(m, keys);
   const source = await target.read(`${m.volume}/${m.file}`);
-  // Frees the decompressor's dead output as it goes: zeros inflate a thousandfold (ops/memory.ts).
-  const plain = new ReleasingStream({ highWaterMark: 256 * 1024 });
+  const plain = new PassThrough({ highWaterMark: 256 * 1024 });
   const decompress = pipeline([source, ...decrypt, ...decompressStages(m.compression), plain], { signal });
   const [facts] = await Promise.all([tarFacts(plain, signal), decompress]);
   return facts;

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ReleasingStream } from '../ops/memory.js';
 import type Docker from 'dockerode';
 import { DockerError, UsageError, toDockerError } from '../errors.js';
 import type { RunContext } from '../jobs/types.js';
@@ -37,8 +36,7 @@ export async function unpackInto(ctx: RunContext, target: BackupTarget, m: Manif
   const decrypt = decryptStages(m, ctx.backups.settings.ageKeys);
   const source = await target.read(`${m.volume}/${m.file}`);
   const meter = new Meter();
-  // Frees the decompressor's dead output as it goes: zeros inflate a thousandfold (ops/memory.ts).
-  const plain = new ReleasingStream({ highWaterMark: 256 * 1024 });
+  const plain = new PassThrough({ highWaterMark: 256 * 1024 });
   await withVolumeContainer(ctx.docker, [{ volume, at: m.root }], ctx.jobId, async (c) => {
     // The decompressor (a `zstd` child) is made where the pipeline owns it, so a failure cannot leave one.
     await Promise.all([pipeline([source, meter, ...decrypt, ...decompressStages(m.compression), plain], { signal: ctx.signal }), writeVolume(c, plain, ctx.signal)]);

@@ -1,6 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformOptions, type TransformCallback } from 'node:stream';
-import { BufferRelease } from '../ops/memory.js';
 
 const BLOCK = 512;
 /** Header types that describe the next entry rather than being one (PAX, GNU long names). */
@@ -45,7 +44,6 @@ export class TarScanner extends Transform {
     if (hash) this.hash = createHash('sha256');
   }
   private hash: Hash | undefined;
-  private release = new BufferRelease();
   entries = 0;
   bytes = 0;
   /** True once the two zero blocks that end a tar were seen. */
@@ -62,8 +60,6 @@ export class TarScanner extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
     this.bytes += chunk.length;
     this.hash?.update(chunk);
-    // Counted on the raw side: a compressor may emit little (zeros) while much goes dead here.
-    this.release.add(chunk.length);
     let at = 0;
     while (at < chunk.length) {
       if (this.skip > 0) {
