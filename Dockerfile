@@ -18,5 +18,6 @@ COPY jobs ./jobs
 EXPOSE 8080
 ENV DOCKOPS_BIND=0.0.0.0
 USER node
-ENTRYPOINT ["node", "dist/main.js"]
+# `--`: Node 20 reads an `--env-file` anywhere in argv otherwise (`docker run --env-file F` in a command).
+ENTRYPOINT ["node", "--", "dist/main.js"]
 CMD ["start"]

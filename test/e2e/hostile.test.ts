@@ -1,7 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -9,7 +10,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobData } from '../../src/jobs/queue.js';
 import { isValidRef } from '../../src/docker/refs.js';
-import { api, cli, startService, type Service } from '../support/service.js';
+import { api, cli, ROOT, startService, type Service } from '../support/service.js';
 import { dropPrefix, redis } from '../support/env.js';
 import { postSigned, slashCommand } from '../support/slack.js';
 import { anyText, anyWords, clearMessageProblem, injectionCorpus, throughParseAndPolicy, verbWords } from '../support/hostile.js';
@@ -255,8 +256,8 @@ test('GitHub door: correctly signed random payloads never get a 5xx; what is enq
 const CLIENT_FILE_VERBS = /^(build|image build|builder|load|image load|import|image import|cp|container cp|save|image save|export|container export|login|logout)$/;
 
 test('CLI door: random argument arrays end with docker\'s exit codes and a clear message, never a crash', async () => {
-  // Verbs that read or write local files (build DIR, save -o, cp, load -i) have tests of their own;
-  // random paths here would read or write the test machine's files.
+  // Verbs that read or write local files (build DIR, save -o, cp, load -i, --env-file) are fuzzed by
+  // the next property, each run in a directory of its own: random paths here would use the test machine's.
   const args = fc.oneof(verbWords, anyWords).filter((w) => !CLIENT_FILE_VERBS.test(w.filter((x) => !x.startsWith('-') && x !== 'local').slice(0, 2).join(' ')) && !CLIENT_FILE_VERBS.test(w.find((x) => !x.startsWith('-') && x !== 'local') ?? '') && !w.some((x) => /env-file|label-file/.test(x)))
     // argv cannot hold a NUL (no shell or exec can pass one): the API's "args" test covers it.
     .map((w) => w.map((x) => x.replace(/\u0000/g, '')));
@@ -279,6 +280,147 @@ test('CLI door: random argument arrays end with docker\'s exit codes and a clear
     { numRuns: Number(process.env.DOCKOPS_FUZZ_CLI_RUNS ?? 100) },
   );
   assert.ok(tally.cli.in > 0 && tally.cli.out > 0, JSON.stringify(tally.cli));
+  assert.deepEqual(doorErrors(), []);
+});
+
+test('CLI door: `run --env-file F` is the CLI\'s to read, not node\'s (Node 20 reads --env-file anywhere in argv)', async () => {
+  const run = mkdtempSync(path.join(os.tmpdir(), 'dockops-envfile-'));
+  try {
+    writeFileSync(path.join(run, 'evil.cjs'), `require('node:fs').writeFileSync(${JSON.stringify(path.join(run, 'ran'))}, 'x');`);
+    writeFileSync(path.join(run, 'app.env'), `NODE_OPTIONS=--require ${path.join(run, 'evil.cjs')}\nA=1\n`);
+    for (const words of [['run', '--env-file', 'app.env', 'busybox'], ['run', '--env-file=app.env', 'busybox'], ['--host', 'local', 'create', '--env-file', 'app.env', 'busybox']]) {
+      const r = await cli(svc, words, { HOME: run }, { cwd: run, timeout: 60_000 });
+      assert.ok(!existsSync(path.join(run, 'ran')), `${words.join(' ')}: the env file's NODE_OPTIONS ran code in the CLI`);
+      assert.doesNotMatch(r.stderr, /^node:/m, words.join(' '));
+    }
+    const missing = await cli(svc, ['run', '--env-file', 'nope.env', 'busybox'], { HOME: run }, { cwd: run, timeout: 60_000 });
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(missing.stderr, /open .*nope\.env: no such file or directory/);
+  } finally {
+    rmSync(run, { recursive: true, force: true });
+  }
+});
+
+/**
+ * The CLI's file verbs, fuzzed in a fresh directory per run (cwd, HOME and TMPDIR), seeded with small
+ * files, a symlink out of it and a dangling one; the words mix those names, `-`, `..` paths, absolute
+ * paths to files of the machine (read only: the service has no engine, so no job ever succeeds and
+ * nothing is downloaded; the property checks that nothing was written anyway) and random words.
+ */
+const FILE_VERBS = ['build', 'image build', 'load', 'image load', 'import', 'image import', 'cp', 'container cp', 'save', 'image save', 'export', 'container export', 'login', 'run', 'create', 'container run', 'container create'];
+const SEEDED = ['ctx.tar', 'ctx', 'ctx/', 'ctx/Dockerfile', 'Dockerfile.alt', 'env.list', 'labels.list', 'rand.bin', 'outside', 'dangling', 'up', 'up/x', 'missing', 'new.tar', 'newdir/', 'out/new.tar', '.', './ctx', 'ctx/../env.list', '../env.list', '../../etc/passwd', '../run-x/ctx.tar', '/etc/passwd', '/etc/hostname', '/etc/passwd/x', '/nonexistent/file', '-', '--'];
+const CONTAINERS = ['busybox', 'busybox:latest', 'c1:/etc/hostname', 'c1:/', 'c1:/tmp/', 'hostile-ctr:/x', 'c1:../../x', 'artifact:0123456789abcdef01234567', 'artifact:../x', 'localhost:5000/x', 'https://127.0.0.1:1/ctx.tar'];
+const VALUE_FLAGS = ['-o', '--output', '-i', '--input', '-f', '--file', '-t', '--tag', '-u', '--username', '-p', '--password', '--env-file', '--label-file', '-c', '--change', '-m', '--message', '--platform', '--build-arg', '--iidfile', '-e', '--name', '-v'];
+const BARE_FLAGS = ['-q', '-L', '--follow-link', '-a', '--archive', '--password-stdin', '--rm', '-d', '--no-cache', '--pull', '-it', '--help', '--quiet', '-'];
+// Hostile pieces, but not '/' or '//': `cp / c:/x` and `build /` would pack the whole machine (slow, not unsafe).
+const SAFE_PIECES = [';', '$(id)', '`id`', '|', '>', '*', '~', '${HOME}', "'", '"', '\\', '\n', '\u202e', '\ud83d\ude00', 'a'.repeat(300), '%s', '{{json .}}'];
+
+const fileName = fc.constantFrom(...SEEDED);
+const fileWord: fc.Arbitrary<string[]> = fc.oneof(
+  fileName.map((n) => [n]),
+  fc.constantFrom(...CONTAINERS).map((c) => [c]),
+  fc.constantFrom(...BARE_FLAGS).map((f) => [f]),
+  fc.tuple(fc.constantFrom(...VALUE_FLAGS), fc.oneof(fileName, fileName, fc.constantFrom(...CONTAINERS), fc.string({ maxLength: 10 }).filter((w) => !/^[./]*\/[./]*$/.test(w))), fc.integer({ min: 0, max: 2 })).map(([f, v, style]) =>
+    style === 0 ? [f, v] : style === 1 || f.startsWith('--') ? [`${f}=${v}`] : [`${f}${v}`],
+  ),
+  fc.constantFrom(...SAFE_PIECES).map((p) => [p]),
+  // Not only slashes and dots ('/', '/.', '../..'): `cp / c:/x` and `build /.` would pack the whole machine.
+  fc.string({ maxLength: 12 }).filter((w) => !/^[./]*\/[./]*$/.test(w) && !/^\.\.\/\.\./.test(w)).map((w) => [w]),
+);
+const fileArgs: fc.Arbitrary<string[]> = fc
+  .tuple(fc.constantFrom(...FILE_VERBS), fc.array(fileWord, { maxLength: 6 }), fc.integer({ min: 0, max: 5 }))
+  .map(([verb, words, host]) => [...(host === 0 ? ['--host', 'local'] : host === 1 ? ['-H', 'nowhere'] : []), ...verb.split(' '), ...words.flat()].map((x) => x.replace(/\u0000/g, '')));
+/** Stdin: /dev/null, random bytes, a real tar, a password line. */
+const stdinBytes = fc.oneof(fc.constant(undefined), fc.uint8Array({ maxLength: 4096 }).map((b) => Buffer.from(b)), fc.constantFrom('tar', 'password'));
+
+/** Top-level names (and mtimes) of the places a CLI run must not write to. */
+function snapshot(dirs: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const d of dirs) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(d);
+    } catch {
+      continue;
+    }
+    for (const n of names) m.set(path.join(d, n), lstatSync(path.join(d, n), { throwIfNoEntry: false })?.mtimeMs ?? 0);
+  }
+  for (const f of ['/etc/passwd', '/etc/hostname', path.join(ROOT, 'package.json')]) m.set(f, statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? -1);
+  return m;
+}
+
+/** Temporary files the CLI makes (download targets, cp scratch): none may outlive a run. */
+const CLI_TEMP = /\.dockops-(follow|partial)$|^\.?dockops-cp-/;
+
+function leftovers(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) if (CLI_TEMP.test(e.name)) out.push(path.join(e.parentPath, e.name));
+  return out;
+}
+
+test('CLI door, file verbs: random words in a directory of their own never crash, always say why, write nowhere else', async (t) => {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'dockops-clifiles-'));
+  const tar = path.join(base, 'seed.tar');
+  writeFileSync(path.join(base, 'hello.txt'), 'hello\n');
+  assert.equal(spawnSync('tar', ['-c', '-f', tar, '-C', base, 'hello.txt']).status, 0);
+  const tarBytes = readFileSync(tar);
+  rmSync(path.join(base, 'hello.txt'));
+  const realHome = os.homedir();
+  const watched = [ROOT, os.tmpdir(), realHome, path.join(ROOT, 'test'), path.join(ROOT, 'src')];
+  const tally = { ok: 0, refused: 0, failedJob: 0 };
+  let n = 0;
+  try {
+    await check(
+      fc.asyncProperty(fileArgs, stdinBytes, async (words, stdin) => {
+        const run = path.join(base, `run-${n++}`);
+        mkdirSync(path.join(run, 'ctx'), { recursive: true });
+        writeFileSync(path.join(run, 'ctx.tar'), tarBytes);
+        writeFileSync(path.join(run, 'ctx', 'Dockerfile'), 'FROM busybox\nRUN true\n');
+        writeFileSync(path.join(run, 'ctx', 'hello.txt'), 'hello\n');
+        writeFileSync(path.join(run, 'Dockerfile.alt'), 'FROM busybox\n');
+        writeFileSync(path.join(run, 'env.list'), 'A=1\n# comment\nB\nC=$(id)\n');
+        writeFileSync(path.join(run, 'labels.list'), 'x=y\n');
+        writeFileSync(path.join(run, 'rand.bin'), randomBytes(1 + (n % 3000)));
+        symlinkSync('/etc/passwd', path.join(run, 'outside'));
+        symlinkSync('/nonexistent/dockops', path.join(run, 'dangling'));
+        symlinkSync(base, path.join(run, 'up'));
+        const before = snapshot(watched);
+        const input = stdin === 'tar' ? tarBytes : stdin === 'password' ? Buffer.from('hunter2\n') : stdin;
+        const r = await cli(svc, words, { HOME: run, TMPDIR: run, XDG_CONFIG_HOME: path.join(run, '.config') }, { cwd: run, stdin: input, timeout: 60_000 });
+        const after = snapshot(watched);
+        const what = `${JSON.stringify(words).slice(0, 300)} stdin=${stdin === undefined ? 'null' : typeof stdin === 'string' ? stdin : `${stdin.length} bytes`}`;
+        try {
+          assert.notEqual(r.code, null, `killed or hung: ${what}: ${r.stderr.slice(0, 300)}`);
+          assert.doesNotMatch(r.stderr, /\n\s+at \S|TypeError|ReferenceError|RangeError|Unhandled|unhandled|\[object Object\]/, `${what}: ${r.stderr.slice(0, 500)}`);
+          if (r.code === 0) tally.ok++;
+          else if (/Cannot connect to the Docker daemon|failed/.test(r.stderr)) tally.failedJob++;
+          else tally.refused++;
+          if (r.code !== 0) {
+            assert.ok([1, 2, 125, 126, 127].includes(r.code as number), `exit ${r.code} for ${what}: ${r.stderr.slice(0, 300)}`);
+            assert.equal(clearMessageProblem(r.stderr), undefined, what);
+          }
+          // Other processes share /tmp and HOME: there, only what this run could have named counts.
+          const named = new Set(words.flatMap((w) => [w, path.basename(w.replace(/^[^=]*=/, ''))]));
+          const ours = (k: string) => CLI_TEMP.test(path.basename(k)) || named.has(path.basename(k)) || /partial|follow|^copy|\.tar$/.test(path.basename(k));
+          const shared = (k: string) => k.startsWith(os.tmpdir() + path.sep) || k.startsWith(realHome + path.sep + '.');
+          const added = [...after.keys()].filter((k) => !before.has(k) && !k.startsWith(base) && (!shared(k) || ours(k)));
+          const changed = [...before.entries()].filter(([k, t]) => after.has(k) && after.get(k) !== t && !shared(k));
+          assert.deepEqual(added, [], `written outside the run's directory: ${what}`);
+          assert.deepEqual(changed.map(([k]) => k), [], `changed outside the run's directory: ${what}`);
+          assert.deepEqual(readdirSync(base).filter((e) => e !== 'seed.tar' && e !== path.basename(run)), [], `written beside the run's directory: ${what}`);
+          assert.deepEqual(leftovers(run), [], `temporary files left: ${what}`);
+          assert.ok(existsSync(path.join(run, 'ctx.tar')), `a seeded file is gone: ${what}`);
+        } finally {
+          rmSync(run, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: Number(process.env.DOCKOPS_FUZZ_CLI_FILE_RUNS ?? 100) },
+    );
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+  t.diagnostic(`file verbs: ${JSON.stringify(tally)}`);
+  assert.ok(tally.refused > 0 && tally.failedJob > 0, JSON.stringify(tally));
   assert.deepEqual(doorErrors(), []);
 });
 

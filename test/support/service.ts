@@ -111,18 +111,29 @@ export async function startWorkerProcess(svc: Pick<Service, 'prefix'>, host: str
   };
 }
 
-/** Runs `dockops docker <args>` as a person would, against a running service. */
-export function cli(svc: Pick<Service, 'url' | 'token'>, args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number | null }> {
+/**
+ * Runs `dockops docker <args>` as a person would, against a running service. `cwd`: where it runs;
+ * `stdin`: bytes piped in (then closed); without it stdin is /dev/null; `timeout`: killed after it (code null).
+ */
+export function cli(svc: Pick<Service, 'url' | 'token'>, args: string[], env: Record<string, string> = {}, opts: { cwd?: string; stdin?: Buffer; timeout?: number } = {}): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve) => {
     const p = spawn(BIN, ['docker', ...args], {
       env: { ...process.env, DOCKOPS_API_URL: svc.url, DOCKOPS_TOKEN: svc.token, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      cwd: opts.cwd,
+      timeout: opts.timeout,
     });
+    if (opts.stdin && p.stdin) {
+      // The CLI may exit before reading it all: EPIPE is no failure of the test.
+      p.stdin.on('error', () => undefined);
+      p.stdin.end(opts.stdin);
+    }
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    p.on('exit', (code) => resolve({ stdout, stderr, code }));
+    p.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    // 'close': after the process ended and its output was read to the end.
+    p.on('close', (code) => resolve({ stdout, stderr, code }));
   });
 }
 
