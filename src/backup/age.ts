@@ -126,20 +126,19 @@ export class AgeKeys {
   }
 }
 
-/** The decryption stage a manifest needs: none for a plain archive. */
+/** The decryption stage of an age-encrypted archive; it throws, saying what to set, without a key. */
 export function decryptor(m: Pick<Manifest, 'id' | 'encryption' | 'ageRecipients'>, keys: AgeKeys | undefined): Duplex {
-  if (m.encryption !== 'age') return new PassThrough();
   return (keys ?? new AgeKeys()).decryptor(m);
 }
 
-/** The decryption stage as a list: empty for a plain archive (nothing to pass through). */
+/** The decryption stages a manifest needs, as a list: none for a plain archive. */
 export function decryptStages(m: Pick<Manifest, 'id' | 'encryption' | 'ageRecipients'>, keys: AgeKeys | undefined): Duplex[] {
   return m.encryption === 'age' ? [decryptor(m, keys)] : [];
 }
 
-/** The encryption stage of a target: none when it does not encrypt. */
-export function encryptor(age: AgeEncryption | undefined): Duplex {
-  return age ? age.encryptor() : new PassThrough();
+/** The encryption stages of a target, as a list: none when it does not encrypt. */
+export function encryptStages(age: AgeEncryption | undefined): Duplex[] {
+  return age ? [age.encryptor()] : [];
 }
 
 /** An age identity file, as `age -i` reads it: one `AGE-SECRET-KEY-1…` a line, `#` comments. */

@@ -9,8 +9,8 @@ import { followExec } from '../docker/exec.js';
 import { humanSize } from '../render/units.js';
 import { VERSION } from '../version.js';
 import { Meter } from './meter.js';
-import { compressor, EXTENSION, type Compression } from './compress.js';
-import { AGE_EXTENSION, encryptor } from './age.js';
+import { compressStages, EXTENSION, type Compression } from './compress.js';
+import { AGE_EXTENSION, encryptStages } from './age.js';
 import { TarScanner } from './tarscan.js';
 import { Manifest, type BackupTarget } from './target.js';
 import { readVolume, removeLeftoverHelpers, requireVolume, volumeUsers, withVolumeContainer, type VolumeUser } from './volumes.js';
@@ -175,9 +175,7 @@ export async function backupVolume(ctx: RunContext, target: BackupTarget, volume
       await withVolumeContainer(ctx.docker, [{ volume, at: volume, readOnly: true }], ctx.jobId, async (c) => {
         const source: Readable = await readVolume(c, volume, ctx.signal);
         // Made here, where the pipeline owns them: a `zstd` child made earlier would outlive a failure.
-        const stages: Duplex[] = [];
-        if (opts.compression !== 'none') stages.push(compressor(opts.compression, opts.level));
-        if (target.age) stages.push(encryptor(target.age));
+        const stages: Duplex[] = [...compressStages(opts.compression, opts.level), ...encryptStages(target.age)];
         if (meter instanceof Meter) stages.push(meter);
         await pipeline([source, scanner, ...stages, pending.stream], { signal: ctx.signal });
       });

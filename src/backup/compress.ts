@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { Duplex, PassThrough } from 'node:stream';
+import { Duplex } from 'node:stream';
 import zlib from 'node:zlib';
 
 export const COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
@@ -29,31 +29,29 @@ function program(cmd: string, args: string[]): Duplex {
   return duplex;
 }
 
-/** A stream that compresses: gzip in-process (zlib), zstd with Debian's `zstd` (Node 20 has none). */
-export function compressor(kind: Compression, level?: number): Duplex {
+/**
+ * The stages that compress an archive, as a list for a pipeline: gzip in-process (zlib), zstd with
+ * Debian's `zstd` (Node 20 has none), nothing for a plain `.tar` (no stage that only passes bytes on).
+ */
+export function compressStages(kind: Compression, level?: number): Duplex[] {
   switch (kind) {
     case 'gzip':
-      return zlib.createGzip({ level: level ?? 6, chunkSize: 256 * 1024 });
+      return [zlib.createGzip({ level: level ?? 6, chunkSize: 256 * 1024 })];
     case 'zstd':
-      return program('zstd', ['-q', '-c', `-${level ?? 3}`, '-T0']);
+      return [program('zstd', ['-q', '-c', `-${level ?? 3}`, '-T0'])];
     default:
-      return new PassThrough();
+      return [];
   }
 }
 
-/** The matching decompressor. */
-export function decompressor(kind: Compression): Duplex {
-  switch (kind) {
-    case 'gzip':
-      return zlib.createGunzip({ chunkSize: 256 * 1024 });
-    case 'zstd':
-      return program('zstd', ['-q', '-d', '-c']);
-    default:
-      return new PassThrough();
-  }
-}
-
-/** The decompression stage of an archive, as a list: none for a plain `.tar` (nothing to pass through). */
+/** The matching decompression stages. */
 export function decompressStages(kind: Compression): Duplex[] {
-  return kind === 'none' ? [] : [decompressor(kind)];
+  switch (kind) {
+    case 'gzip':
+      return [zlib.createGunzip({ chunkSize: 256 * 1024 })];
+    case 'zstd':
+      return [program('zstd', ['-q', '-d', '-c'])];
+    default:
+      return [];
+  }
 }

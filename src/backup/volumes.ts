@@ -1,6 +1,8 @@
 import type Docker from 'dockerode';
 import { Readable } from 'node:stream';
 import { DockerError, notFoundOr, toDockerError } from '../errors.js';
+import { createImageFrom } from '../docker/image-create.js';
+import { readJsonMessages } from '../docker/streams.js';
 
 /**
  * An image with nothing in it, made offline with the Engine's import: containers of it are created
@@ -22,26 +24,16 @@ export async function ensureHelperImage(docker: Docker): Promise<void> {
     if ((err as { statusCode?: number }).statusCode !== 404) throw toDockerError(err);
   }
   const [repo, tag] = HELPER_IMAGE.split(':');
-  // POST /images/create?fromSrc=- with the tar as the body. dockerode's createImage(opts, stream)
-  // takes the stream for its options and sends no body (the engine then answers 500 "no Host in
-  // request URL"): the modem is dialled directly, as `import` does.
-  const modem = docker.modem as unknown as { dial(o: object, cb: (err: unknown, s: Readable) => void): void };
   let res: Readable;
   try {
-    res = await new Promise<Readable>((resolve, reject) =>
-      modem.dial(
-        { path: '/images/create?', method: 'POST', options: { fromSrc: '-', repo, tag, message: 'dockops helper (empty, never started)' }, file: Readable.from([EMPTY_TAR]), isStream: true, statusCodes: { 200: true, 500: 'server error' } },
-        (err, s) => (err ? reject(err) : resolve(s)),
-      ),
-    );
+    res = await createImageFrom(docker, { fromSrc: '-', repo, tag, message: 'dockops helper (empty, never started)' }, Readable.from([EMPTY_TAR]));
   } catch (err) {
     throw toDockerError(err);
   }
   let failure: string | undefined;
-  for await (const chunk of res) {
-    const m = /"error"\s*:\s*"([^"]*)"/.exec(String(chunk));
-    if (m) failure = m[1];
-  }
+  await readJsonMessages(res, (m) => {
+    if (m.error) failure = m.errorDetail?.message ?? m.error;
+  });
   if (failure) throw new DockerError(`cannot make the helper image ${HELPER_IMAGE}: ${failure}`, 1);
 }
 

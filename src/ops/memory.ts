@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
@@ -48,9 +48,6 @@ export class BufferRelease {
 
 /** A pass-through stage that does what BufferRelease does, for streams with no stage of their own. */
 export class ReleasingStream extends Transform {
-  constructor(opts?: TransformOptions) {
-    super(opts);
-  }
   private release = new BufferRelease();
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
     this.release.add(chunk.length);

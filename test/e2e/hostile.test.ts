@@ -13,7 +13,7 @@ import { isValidRef } from '../../src/docker/refs.js';
 import { api, cli, ROOT, startService, type Service } from '../support/service.js';
 import { dropPrefix, redis } from '../support/env.js';
 import { postSigned, slashCommand } from '../support/slack.js';
-import { anyText, anyWords, clearMessageProblem, injectionCorpus, throughParseAndPolicy, verbWords } from '../support/hostile.js';
+import { anyText, anyWords, checkProperty, clearMessageProblem, E2E_RUNS, injectionCorpus, throughParseAndPolicy, verbWords } from '../support/hostile.js';
 
 
 /**
@@ -26,7 +26,6 @@ import { anyText, anyWords, clearMessageProblem, injectionCorpus, throughParseAn
  * gets enqueued (`system prune -af`, say) fails with "cannot connect" instead of touching the
  * engine other people's tests share. The doors never call the engine, so they are tested as is.
  */
-const RUNS = Number(process.env.DOCKOPS_FUZZ_E2E_RUNS ?? 200);
 const SLACK_SECRET = 'hostile-slack-signing-secret-0123';
 const GH_SECRET = 'hostile-github-webhook-secret';
 let dir: string;
@@ -69,15 +68,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** fc.assert, with the failing assertion's own message in the report. */
-async function check<T>(prop: fc.IAsyncPropertyWithHooks<T>, params: fc.Parameters<T>) {
-  try {
-    await fc.assert(prop, params);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n${((err as Error).cause as Error | undefined)?.message ?? ''}`);
-  }
-}
-
 /** How many inputs each door took and refused: a property that only ever refuses proves little. */
 const tally = { api: { in: 0, out: 0 }, slack: { in: 0, out: 0 }, github: { in: 0, out: 0 }, cli: { in: 0, out: 0 } };
 
@@ -107,7 +97,7 @@ test('API door: random JSON bodies and commands never get a 5xx; a refusal enque
     fc.record({ args: anyWords }),
     fc.record({ command: fc.oneof(anyText, fc.jsonValue()), args: fc.oneof(anyWords, fc.jsonValue()), host: fc.oneof(fc.string(), fc.jsonValue()), door: fc.oneof(fc.constantFrom('api', 'cli', 'slack'), fc.jsonValue()), user: fc.jsonValue() }, { requiredKeys: [] }),
   );
-  await check(
+  await checkProperty(
     fc.asyncProperty(body, fc.option(fc.string({ maxLength: 250 }), { nil: undefined }), async (b, key) => {
       const before = await total();
       const headers: Record<string, string> = key !== undefined && /^[\x20-\x7e]*$/.test(key) ? { 'idempotency-key': key } : {};
@@ -125,7 +115,7 @@ test('API door: random JSON bodies and commands never get a 5xx; a refusal enque
         assert.equal(after, before, `refused (${res.status}) but enqueued: ${JSON.stringify(b).slice(0, 300)}`);
       }
     }),
-    { numRuns: RUNS },
+    { numRuns: E2E_RUNS },
   );
   assert.ok(tally.api.in > 0 && tally.api.out > 0, JSON.stringify(tally.api));
   // A body that is not JSON at all, and one over the cap.
@@ -152,7 +142,7 @@ test('the injection corpus through the API door: refused clearly, or enqueued as
 });
 
 test('Slack door: signed slash commands with random text are always acked, refusals enqueue nothing', async () => {
-  await check(
+  await checkProperty(
     fc.asyncProperty(fc.oneof(anyText, fc.string({ unit: 'binary', maxLength: 300 })), async (text) => {
       const before = await total();
       const res = await postSigned(svc.url, slashCommand({ text, responseUrl: 'http://127.0.0.1:1/hostile' }), SLACK_SECRET);
@@ -171,7 +161,7 @@ test('Slack door: signed slash commands with random text are always acked, refus
         if (!/confirm to run/.test(answer) && !/^```\s*Usage/.test(answer)) assert.equal(clearMessageProblem(answer.replace(/```/g, '')), undefined);
       }
     }),
-    { numRuns: RUNS },
+    { numRuns: E2E_RUNS },
   );
   assert.ok(tally.slack.in > 0 && tally.slack.out > 0, JSON.stringify(tally.slack));
   assert.deepEqual(doorErrors(), []);
@@ -206,7 +196,7 @@ const plausiblePush = fc.record({
 
 test('GitHub door: correctly signed random payloads never get a 5xx; what is enqueued is a valid build', async () => {
   const event = fc.oneof(fc.constantFrom('push', 'push', 'push', 'ping', 'create', 'delete', 'release'), fc.string({ maxLength: 20 }));
-  await check(
+  await checkProperty(
     fc.asyncProperty(event, fc.oneof(plausiblePush, plausiblePush, pushPayload, fc.jsonValue()), fc.oneof(fc.uuid(), fc.uuid(), fc.string({ maxLength: 60 })), async (ev, payload, delivery) => {
       const body = JSON.stringify(payload) ?? 'null';
       const headers: Record<string, string> = {
@@ -247,7 +237,7 @@ test('GitHub door: correctly signed random payloads never get a 5xx; what is enq
         for (const t of spec.tags ?? []) assert.ok(isValidRef(t), `invalid image tag ${JSON.stringify(t)} enqueued from ${body.slice(0, 200)}`);
       }
     }),
-    { numRuns: RUNS },
+    { numRuns: E2E_RUNS },
   );
   assert.ok(tally.github.in > 0 && tally.github.out > 0, JSON.stringify(tally.github));
   assert.deepEqual(doorErrors(), []);
@@ -261,7 +251,7 @@ test('CLI door: random argument arrays end with docker\'s exit codes and a clear
   const args = fc.oneof(verbWords, anyWords).filter((w) => !CLIENT_FILE_VERBS.test(w.filter((x) => !x.startsWith('-') && x !== 'local').slice(0, 2).join(' ')) && !CLIENT_FILE_VERBS.test(w.find((x) => !x.startsWith('-') && x !== 'local') ?? '') && !w.some((x) => /env-file|label-file/.test(x)))
     // argv cannot hold a NUL (no shell or exec can pass one): the API's "args" test covers it.
     .map((w) => w.map((x) => x.replace(/\u0000/g, '')));
-  await check(
+  await checkProperty(
     fc.asyncProperty(args, async (words) => {
       const before = await total();
       const r = await cli(svc, words, { HOME: dir });
@@ -370,7 +360,7 @@ test('CLI door, file verbs: random words in a directory of their own never crash
   const tally = { ok: 0, refused: 0, failedJob: 0 };
   let n = 0;
   try {
-    await check(
+    await checkProperty(
       fc.asyncProperty(fileArgs, stdinBytes, async (words, stdin) => {
         const run = path.join(base, `run-${n++}`);
         mkdirSync(path.join(run, 'ctx'), { recursive: true });

@@ -8,6 +8,7 @@ import { checkPolicy } from '../../src/policy/index.js';
 import { DockopsError } from '../../src/errors.js';
 import type { RunPolicy } from '../../src/config.js';
 import type { FlagDef } from '../../src/commands/parse.js';
+import { blockActionObject } from './slack.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -163,21 +164,7 @@ export async function checkProperty<T>(prop: fc.IAsyncPropertyWithHooks<T>, para
  * keys out (dotted paths: `user.id`), `set` replaces them with anything (junk included).
  */
 export function blockActionPayload(o: { actionId: string; value: unknown; user?: string; channel?: string; responseUrl: string; drop?: string[]; set?: Record<string, unknown> }): Record<string, unknown> {
-  const p: Record<string, unknown> = {
-    type: 'block_actions',
-    user: { id: o.user ?? 'U0ALICE', username: 'alice', name: 'alice', team_id: 'T0001' },
-    api_app_id: 'A0DOCKOPS',
-    token: 'deprecated-verification-token',
-    container: { type: 'message', message_ts: '1700000000.000100', channel_id: o.channel ?? 'C0OPS', is_ephemeral: false },
-    trigger_id: '1700000000.1234',
-    team: { id: 'T0001', domain: 'acme' },
-    enterprise: null,
-    is_enterprise_install: false,
-    channel: { id: o.channel ?? 'C0OPS', name: 'ops' },
-    state: { values: {} },
-    response_url: o.responseUrl,
-    actions: [{ action_id: o.actionId, block_id: 'b1', text: { type: 'plain_text', text: 'x', emoji: true }, value: o.value, type: 'button', action_ts: '1700000000.5' }],
-  };
+  const p = blockActionObject(o);
   const at = (key: string) => {
     const parts = key.split('.');
     let obj: Record<string, unknown> = p;

@@ -197,9 +197,9 @@ export async function standInSlack(opts: StandInOptions = {}) {
   };
 }
 
-/** A block_actions payload as Slack sends it when a button is clicked (form field `payload`). */
-export function blockAction(o: { actionId: string; value: string; user?: string; channel?: string; responseUrl: string }) {
-  const payload = {
+/** A block_actions payload as Slack sends it when a button is clicked, as an object. */
+export function blockActionObject(o: { actionId: string; value: unknown; user?: string; channel?: string; responseUrl: string }): Record<string, unknown> {
+  return {
     type: 'block_actions',
     user: { id: o.user ?? 'U0ALICE', username: 'alice', name: 'alice', team_id: 'T0001' },
     api_app_id: 'A0DOCKOPS',
@@ -214,6 +214,11 @@ export function blockAction(o: { actionId: string; value: string; user?: string;
     response_url: o.responseUrl,
     actions: [{ action_id: o.actionId, block_id: 'b1', text: { type: 'plain_text', text: 'x', emoji: true }, value: o.value, type: 'button', action_ts: `${Date.now() / 1000}` }],
   };
+}
+
+/** The same as the form body Slack posts (field `payload`). */
+export function blockAction(o: { actionId: string; value: string; user?: string; channel?: string; responseUrl: string }) {
+  const payload = blockActionObject(o);
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 

@@ -121,13 +121,3 @@ export function securityOpt(raw: string, path: string): string {
   }
   return raw;
 }
-
-/** `KEY=VALUE` pairs into a map (opts.ConvertKVStringsToMap): a bare key gets "". */
-export function kvMap(list: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const s of list) {
-    const eq = s.indexOf('=');
-    out[eq >= 0 ? s.slice(0, eq) : s] = eq >= 0 ? s.slice(eq + 1) : '';
-  }
-  return out;
-}

@@ -10,7 +10,8 @@ import { UsageError } from '../../errors.js';
 import { seeHelp, type FlagDef, type Parsed } from '../parse.js';
 import { ramInBytes } from './resources.js';
 import { canonicalIp, goDurationNs, isMac } from './go-values.js';
-import { Device, Ulimit, badValue, dnsSearch, kvMap, parseDevice, parseExpose, parseUlimit, report, securityOpt, sysctl } from './docker-opts.js';
+import { Device, Ulimit, badValue, dnsSearch, parseDevice, parseExpose, parseUlimit, report, securityOpt, sysctl } from './docker-opts.js';
+import { kvMap } from '../kv.js';
 
 /** Engine API names (Config, HostConfig, the endpoint); only what was given is set. */
 export const ExtrasSpec = z.object({

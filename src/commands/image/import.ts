@@ -5,6 +5,7 @@ import { DockerError, UsageError, toDockerError } from '../../errors.js';
 import { ARTIFACT_REF } from '../../artifacts/store.js';
 import { isValidRef, parseRef } from '../../docker/refs.js';
 import { readJsonMessages } from '../../docker/streams.js';
+import { createImageFrom } from '../../docker/image-create.js';
 
 export const ImageImportSpec = z.object({
   kind: z.literal('image.import'),
@@ -68,17 +69,11 @@ export const imageImport = defineCommand({
       platform: spec.platform,
     };
     const clean = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
-    const modem = ctx.docker.modem as unknown as { dial(o: object, cb: (err: unknown, s: Readable) => void): void };
     let file: Readable | undefined;
     if (spec.source.type === 'artifact') file = await ctx.artifacts.stream(spec.source.id, ctx.signal);
     let out: Readable;
     try {
-      out = await new Promise<Readable>((resolve, reject) =>
-        modem.dial(
-          { path: '/images/create?', method: 'POST', options: clean, file, isStream: true, statusCodes: { 200: true, 404: 'not found', 500: 'server error' } },
-          (err, s) => (err ? reject(err) : resolve(s)),
-        ),
-      );
+      out = await createImageFrom(ctx.docker, clean, file);
     } catch (err) {
       throw toDockerError(err);
     }
