@@ -169,7 +169,7 @@ test('create: engine refusals of these flags in docker\'s words and exit code', 
 test('run: the flags take effect inside the container', async () => {
   const n = name('flags-run');
   const r = await h.run(
-    `run --name ${n} --add-host db:10.9.8.7 --dns 10.0.0.2 --dns-search corp.example --read-only --tmpfs /scratch:size=1m --ulimit nofile=123:456 --shm-size 8m --group-add 1234 --init busybox:latest sh -c 'grep db /etc/hosts; grep -v "^#" /etc/resolv.conf; ulimit -n; ulimit -Hn; touch /x 2>/dev/null || echo ro; touch /scratch/y && echo tmpfs; df -k /dev/shm | tail -1 | tr -s " " | cut -d" " -f2; id -G; cat /proc/1/comm'`,
+    `run --name ${n} --add-host db:10.9.8.7 --dns 10.0.0.2 --dns-search corp.example --read-only --tmpfs /scratch:size=1m --ulimit nofile=123:456 --shm-size 8m --group-add 1234 --init busybox:latest sh -c 'grep -w db /etc/hosts; grep -v "^#" /etc/resolv.conf; ulimit -n; ulimit -Hn; touch /x 2>/dev/null || echo ro; touch /scratch/y && echo tmpfs; df -k /dev/shm | tail -1 | tr -s " " | cut -d" " -f2; id -G; cat /proc/1/comm'`,
   );
   assert.equal(r.result.exitCode, 0, r.stderr);
   assert.equal(r.stdout, '10.9.8.7\tdb\nsearch corp.example\nnameserver 10.0.0.2\n123\n456\nro\ntmpfs\n8192\n0 1234\ndocker-init\n');
