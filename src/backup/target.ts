@@ -1,5 +1,6 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { SyncedFileStream, syncDir, writeFileDurably } from '../ops/durable.js';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -113,13 +114,15 @@ export class LocalTarget implements BackupTarget {
     const final = this.file(key);
     await mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
     const partial = path.join(path.dirname(final), `.partial-${path.basename(final)}`);
-    // Large buffers let the stream batch chunks into few writev calls: per-chunk writes cost more than the disk.
-    const stream = createWriteStream(partial, { mode: 0o600, highWaterMark: 8 << 20 });
+    // On disk as it is written, and whole before the rename: a crash never leaves a renamed archive
+    // (or, after it, a manifest) whose data had not reached the disk.
+    const stream = new SyncedFileStream(partial);
     return {
       stream,
       async commit() {
         if (!stream.writableFinished) await finished(stream);
         await rename(partial, final);
+        await syncDir(path.dirname(final));
       },
       async abort() {
         stream.destroy();
@@ -136,9 +139,7 @@ export class LocalTarget implements BackupTarget {
 
   async putManifest(m: Manifest) {
     const f = this.file(manifestKey(m));
-    const tmp = path.join(path.dirname(f), `.partial-${path.basename(f)}`);
-    await writeFile(tmp, `${JSON.stringify(m, null, 2)}\n`, { mode: 0o600 });
-    await rename(tmp, f);
+    await writeFileDurably(f, `${JSON.stringify(m, null, 2)}\n`);
   }
 
   private async volumes(): Promise<string[]> {

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { SyncedFileStream, writeFileDurably } from '../../src/ops/durable.js';
+
+/** SyncedFileStream and writeFileDurably on the real filesystem (the flushes themselves cannot be seen from here: content, modes, errors and leftovers can). */
+test('SyncedFileStream writes every byte in order across background flushes, with the mode asked', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-durable-'));
+  try {
+    const file = path.join(dir, 'a.bin');
+    // 80 MiB in uneven chunks: more than two flush periods, writev batches of mixed sizes.
+    const chunks: Buffer[] = [];
+    for (let left = 80 << 20; left > 0; ) {
+      const c = randomBytes(Math.min(left, 1 + Math.floor(Math.random() * (3 << 20))));
+      chunks.push(c);
+      left -= c.length;
+    }
+    const want = createHash('sha256');
+    for (const c of chunks) want.update(c);
+    const s = new SyncedFileStream(file, 0o640);
+    await pipeline(Readable.from(chunks), s);
+    assert.equal(s.writableFinished, true);
+    assert.equal(statSync(file).size, 80 << 20);
+    assert.equal(statSync(file).mode & 0o777, 0o640);
+    assert.equal(createHash('sha256').update(readFileSync(file)).digest('hex'), want.digest('hex'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SyncedFileStream fails the pipeline when the file cannot be made, and destroy closes what it opened', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-durable-'));
+  try {
+    await assert.rejects(pipeline(Readable.from([Buffer.from('x')]), new SyncedFileStream(path.join(dir, 'missing', 'a.bin'))), /ENOENT/);
+    const s = new SyncedFileStream(path.join(dir, 'b.bin'));
+    s.write(randomBytes(1 << 20));
+    await new Promise((r) => setTimeout(r, 20));
+    s.destroy();
+    await new Promise((r) => s.once('close', r));
+    assert.equal(s.destroyed, true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('writeFileDurably replaces the file whole and leaves no temporary', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-durable-'));
+  try {
+    const f = path.join(dir, 'm.json');
+    await writeFileDurably(f, '{"a":1}\n');
+    await writeFileDurably(f, '{"a":2}\n');
+    assert.equal(readFileSync(f, 'utf8'), '{"a":2}\n');
+    assert.equal(statSync(f).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(dir), ['m.json']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
