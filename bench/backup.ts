@@ -108,9 +108,11 @@ async function main() {
   /** Submits a command and waits for it; returns ms from submit to finish and the result. */
   const dockops = async (command: string) => {
     const t0 = performance.now();
-    const { id } = (await call('POST', '/api/jobs', { command })) as { id: string };
-    for (;;) {
-      const v = await call('GET', `/api/jobs/${encodeURIComponent(id)}`);
+    // One request that waits for the end (as bench/surface's API door): polling every 20 ms cost the API and Redis CPU beside the job.
+    const posted = (await call('POST', '/api/jobs?wait=60', { command })) as { id: string; done?: boolean; job?: Record<string, unknown> };
+    const id = posted.id;
+    for (let first = true; ; first = false) {
+      const v = first && posted.done ? posted.job! : await call('GET', `/api/jobs/${encodeURIComponent(id)}`);
       if (v.state === 'completed' || v.state === 'failed') {
         const r = v.result as { exitCode: number; data?: { backups?: { id: string; size: number }[] } } | null;
         if (v.state !== 'completed' || r?.exitCode !== 0) throw new Error(`${command}: ${JSON.stringify(v).slice(0, 500)}`);

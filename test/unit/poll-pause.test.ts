@@ -1,0 +1,14 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pollPause } from '../../src/doors/api/routes.js';
+
+test('pollPause: pauses double from 1 ms up to 10 ms during the first second of a wait, then up to 100 ms', () => {
+  const seq: number[] = [];
+  for (let p = 1, waited = 0; seq.length < 8; p = pollPause(p, waited), waited += p) seq.push(p);
+  assert.deepEqual(seq, [1, 2, 4, 8, 10, 10, 10, 10]);
+  assert.equal(pollPause(10, 999), 10);
+  assert.equal(pollPause(10, 1000), 20);
+  let p = 10;
+  for (let i = 0; i < 5; i++) p = pollPause(p, 5000);
+  assert.equal(p, 100);
+});
