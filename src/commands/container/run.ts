@@ -1,7 +1,9 @@
+import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import type Docker from 'dockerode';
 import { defineCommand } from '../define.js';
-import { DockerError, UnavailableError, daemonMessage, toDockerError } from '../../errors.js';
+import { DockerError, UnavailableError, UsageError, daemonMessage, toDockerError } from '../../errors.js';
+import type { FlagDef } from '../parse.js';
 import { demux } from '../../docker/streams.js';
 import { familiarString, parseRef, withDefaultTag } from '../../docker/refs.js';
 import { pullImage } from '../image/pull.js';
@@ -11,6 +13,13 @@ import { CLOSED_POLICY, checkJoinedNamespaces, checkVolumesFrom } from '../../po
 import { applyUploadedFiles } from './uploaded-files.js';
 
 export { parseEnvFile, parseLabelFile } from './uploaded-files.js';
+
+/** The flags `run` has and `create` has not. */
+export const RUN_ONLY_FLAGS: FlagDef[] = [
+  { name: 'detach', short: 'd', type: 'bool', help: 'Run container in background and print container ID' },
+  { name: 'detach-keys', type: 'string', valueName: 'string', help: 'Override the key sequence for detaching a container (accepted; no effect: dockops has no terminal to detach from)' },
+  { name: 'sig-proxy', type: 'bool', default: true, help: 'Proxy received signals to the process (accepted; no effect: no terminal sends signals; cancel the job to kill the container)' },
+];
 
 export const ContainerRunSpec = ContainerConfigSpec.extend({
   kind: z.literal('container.run'),
@@ -186,7 +195,13 @@ async function engineStayed(ctx: RunContext, exitCode: number): Promise<void> {
 }
 
 async function runForeground(spec: ContainerRunSpec, ctx: RunContext, container: Docker.Container): Promise<JobResult> {
-  const attach = (await container.attach({ stream: true, stdout: true, stderr: true, logs: false } as any)) as unknown as NodeJS.ReadableStream;
+  // -a STDOUT/-a STDERR: only the streams named are shown (none for -a STDIN alone).
+  const streams = spec.extras?.attach;
+  const stdout = !streams || streams.includes('stdout');
+  const stderr = !streams || streams.includes('stderr');
+  const attach = (stdout || stderr
+    ? await container.attach({ stream: true, stdout, stderr, logs: false } as any)
+    : new PassThrough().end()) as unknown as NodeJS.ReadableStream;
   const ended = new Promise<void>((resolve) => {
     attach.on('end', resolve);
     attach.on('close', resolve);
@@ -278,9 +293,11 @@ export const containerRun = defineCommand({
   summary: 'Run a command in a new container',
   args: { min: 1 },
   interspersed: false,
-  flags: [{ name: 'detach', short: 'd', type: 'bool', help: 'Run container in background and print container ID' }, ...CONTAINER_FLAGS],
+  flags: [...RUN_ONLY_FLAGS, ...CONTAINER_FLAGS],
   spec: ContainerRunSpec,
   toSpec(p) {
+    // docker's runContainer: -a names streams to attach to, which a detached run has none of.
+    if (p.flags.detach && (p.flags.attach as string[]).length) throw new UsageError('Conflicting options: -a and -d', 1);
     return {
       kind: 'container.run' as const,
       ...containerConfig(p, 'run'),

@@ -32,7 +32,7 @@ const UPLOADED_RUN_FLAGS = ['--env-file', '--label-file'];
 /**
  * The flags of run/create that take their value as the next word, so the CLI can tell a value
  * from the image. Kept here so the CLI starts without loading the commands; a unit test holds it
- * to CONTAINER_FLAGS.
+ * to CONTAINER_FLAGS and run's own flags.
  */
 export const RUN_VALUE_FLAGS = new Set(
   (
@@ -41,7 +41,9 @@ export const RUN_VALUE_FLAGS = new Set(
     '--health-retries --health-start-period --health-timeout -h --hostname --ip --ip6 --ipc --kernel-memory -l --label --label-file --link --log-driver ' +
     '--log-opt --mac-address -m --memory --memory-reservation --memory-swap --memory-swappiness --mount --name --network --network-alias --pid --pids-limit ' +
     '--platform -p --publish --pull --restart --security-opt --shm-size --stop-signal --stop-timeout --sysctl --tmpfs -u --user --ulimit --userns --uts ' +
-    '-v --volume --volumes-from -w --workdir'
+    '-v --volume --volumes-from -w --workdir -a --attach --blkio-weight-device --cgroup-parent --cidfile --detach-keys --device-cgroup-rule --device-read-bps ' +
+    '--device-read-iops --device-write-bps --device-write-iops --domainname --gpus --isolation --link-local-ip --net --oom-score-adj --runtime --storage-opt ' +
+    '--volume-driver'
   ).split(' '),
 );
 const INPUT_VERBS = new Set(['load', 'image load']);
