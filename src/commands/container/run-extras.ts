@@ -272,7 +272,8 @@ export function parseExtras(p: Parsed, path: string): ExtrasSpec {
     VolumeDriver: (p.flags['volume-driver'] as string) || undefined,
     CgroupParent: (p.flags['cgroup-parent'] as string) || undefined,
     DeviceCgroupRules: nonEmpty(list('device-cgroup-rule').map((r) => deviceCgroupRule(r, path))),
-    BlkioWeightDevice: nonEmpty(list('blkio-weight-device').map((w) => weightDevice(w, path))),
+    // Sent empty when not given, as the docker CLI does.
+    BlkioWeightDevice: list('blkio-weight-device').map((w) => weightDevice(w, path)),
     BlkioDeviceReadBps: nonEmpty(list('device-read-bps').map((v) => throttleBps(v, '--device-read-bps', path))),
     BlkioDeviceWriteBps: nonEmpty(list('device-write-bps').map((v) => throttleBps(v, '--device-write-bps', path))),
     BlkioDeviceReadIOps: nonEmpty(list('device-read-iops').map((v) => throttleIops(v, '--device-read-iops', path))),

@@ -288,7 +288,7 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
   // --network-alias, --ip, --ip6 and --link-local-ip belong to the endpoint on --network; without one, docker 20.10 drops them.
   const endpoint = {
     ...(x.aliases?.length ? { Aliases: x.aliases } : {}),
-    ...(x.ipv4 || x.ipv6 || x.linkLocalIps?.length ? { IPAMConfig: { IPv4Address: x.ipv4, IPv6Address: x.ipv6, ...(x.linkLocalIps ? { LinkLocalIPs: x.linkLocalIps } : {}) } } : {}),
+    ...(x.ipv4 || x.ipv6 || x.linkLocalIps?.length ? { IPAMConfig: { IPv4Address: x.ipv4 ?? '', IPv6Address: x.ipv6 ?? '', ...(x.linkLocalIps ? { LinkLocalIPs: x.linkLocalIps } : {}) } } : {}),
   };
   return {
     name: c.name,
