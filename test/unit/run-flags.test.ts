@@ -285,3 +285,15 @@ test('policy: --device-cgroup-rule and --gpus under DOCKOPS_ALLOW_DEVICES, --cgr
   // Plain pass-through flags need no setting.
   checkPolicy(spec('run --domainname x --oom-score-adj 100 --runtime runc --storage-opt size=1G --volume-driver local --net appnet --link-local-ip 169.254.1.1 busybox'), closed);
 });
+
+test('CLI door: --cidfile is taken out of the words sent and kept as a local path', async () => {
+  const { planFiles } = await import('../../src/doors/cli/files.js');
+  const io = { stdinIsTTY: true, stdoutIsTTY: true, cwd: '/home/me/app' };
+  assert.deepEqual(planFiles(['run', '-a', 'stdout', '--cidfile', 'id.txt', '--name', 'x', 'busybox', '--cidfile', 'arg'], io), {
+    args: ['run', '-a', 'stdout', '--name', 'x', 'busybox', '--cidfile', 'arg'],
+    cidfile: { given: 'id.txt', path: '/home/me/app/id.txt' },
+  });
+  const both = planFiles(['container', 'create', '--cidfile=/tmp/c', '--env-file', 'a.env', 'busybox'], io);
+  assert.deepEqual(both, { args: ['container', 'create', '--env-file', 'a.env', 'busybox'], upload: { source: '/home/me/app/a.env', index: 3, prefix: '' }, cidfile: { given: '/tmp/c', path: '/tmp/c' } });
+  assert.deepEqual(planFiles(['run', '--cidfile', '', 'busybox'], io), { args: ['run', 'busybox'] });
+});

@@ -313,6 +313,8 @@ export const containerRun = defineCommand({
     if (spec.noTerminalNote) ctx.output('stderr', 'dockops: -i/-t ignored: there is no terminal here; output is captured\n');
     try {
       const container = await createContainer(ctx, spec, !spec.detach);
+      // The container's ID as soon as it exists (the CLI door writes `--cidfile` from it).
+      ctx.progress({ container: container.id });
       if (spec.detach) {
         await start(ctx, container, spec.rm);
         return { exitCode: 0, stdout: `${container.id}\n`, stderr: '', streamed: false, truncated: false, data: { id: container.id } };

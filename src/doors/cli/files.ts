@@ -22,6 +22,8 @@ export interface FilePlan {
   error?: string;
   /** `build DIR`: pack the directory here, upload it, and put `artifact:ID` in its place. */
   build?: BuildPlan;
+  /** run/create --cidfile FILE (taken out of the words): the container ID is written to `path`. */
+  cidfile?: { given: string; path: string };
 }
 
 const OUTPUT_VERBS = new Set(['save', 'image save', 'export', 'container export']);
@@ -50,7 +52,7 @@ const INPUT_VERBS = new Set(['load', 'image load']);
 
 function verbOf(words: string[]): { verb: string; rest: number } {
   const two = words.slice(0, 2).join(' ');
-  if (OUTPUT_VERBS.has(two) || INPUT_VERBS.has(two)) return { verb: two, rest: 2 };
+  if (OUTPUT_VERBS.has(two) || INPUT_VERBS.has(two) || two === 'container run' || two === 'container create') return { verb: two, rest: 2 };
   return { verb: words[0] ?? '', rest: 1 };
 }
 
@@ -99,23 +101,26 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
     return { args };
   }
   if (['run', 'create', 'container run', 'container create'].includes(verb)) {
-    // --env-file / --label-file FILE: upload it; the worker reads it, so its values never enter the job data.
-    for (let i = rest; i < words.length; i++) {
-      const w = words[i];
-      if (!w.startsWith('-')) break; // the image: flags end here
-      const flag = UPLOADED_RUN_FLAGS.find((f) => w === f || w.startsWith(`${f}=`));
-      if (flag && (w !== flag || i + 1 < words.length)) {
-        const eqForm = w !== flag;
-        const value = eqForm ? w.slice(flag.length + 1) : words[i + 1];
-        if (value.startsWith('artifact:')) {
-          if (!eqForm) i++;
-          continue;
-        }
-        return { args, upload: { source: path.resolve(io.cwd, value), index: eqForm ? i : i + 1, prefix: eqForm ? `${flag}=` : '' } };
-      }
-      if (RUN_VALUE_FLAGS.has(w)) i++;
+    // --cidfile FILE: written here, on this machine, once the job names its container; never sent.
+    let cidfile: FilePlan['cidfile'];
+    for (let i = rest; i < args.length; i++) {
+      const w = args[i];
+      if (!w.startsWith('-') || w === '--') break;
+      if (w === '--cidfile' && i + 1 < args.length) {
+        cidfile = { given: args[i + 1], path: path.resolve(io.cwd, args[i + 1]) };
+        args.splice(i, 2);
+        i--;
+      } else if (w.startsWith('--cidfile=')) {
+        const given = w.slice('--cidfile='.length);
+        cidfile = { given, path: path.resolve(io.cwd, given) };
+        args.splice(i, 1);
+        i--;
+      } else if (RUN_VALUE_FLAGS.has(w)) i++;
     }
-    return { args };
+    // `--cidfile ""` writes no file, as with docker.
+    if (cidfile?.given === '') cidfile = undefined;
+    const plan = planRunUpload(args, rest, io.cwd);
+    return cidfile ? { ...plan, cidfile } : plan;
   }
   if (verb === 'cp' || verb === 'container cp') {
     const pos: number[] = [];
@@ -174,6 +179,26 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
       if (w === '-' && io.stdinIsTTY) return { args, error: 'requested import from stdin, but stdin is empty' };
       return { args, upload: { source: w === '-' ? '-' : path.resolve(io.cwd, w), index: i, prefix: '' } };
     }
+  }
+  return { args };
+}
+
+/** --env-file / --label-file FILE of run/create: upload it; the worker reads it, so its values never enter the job data. */
+function planRunUpload(args: string[], rest: number, cwd: string): FilePlan {
+  for (let i = rest; i < args.length; i++) {
+    const w = args[i];
+    if (!w.startsWith('-')) break; // the image: flags end here
+    const flag = UPLOADED_RUN_FLAGS.find((f) => w === f || w.startsWith(`${f}=`));
+    if (flag && (w !== flag || i + 1 < args.length)) {
+      const eqForm = w !== flag;
+      const value = eqForm ? w.slice(flag.length + 1) : args[i + 1];
+      if (value.startsWith('artifact:')) {
+        if (!eqForm) i++;
+        continue;
+      }
+      return { args, upload: { source: path.resolve(cwd, value), index: eqForm ? i : i + 1, prefix: eqForm ? `${flag}=` : '' } };
+    }
+    if (RUN_VALUE_FLAGS.has(w)) i++;
   }
   return { args };
 }
