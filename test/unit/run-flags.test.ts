@@ -297,3 +297,26 @@ test('CLI door: --cidfile is taken out of the words sent and kept as a local pat
   assert.deepEqual(both, { args: ['container', 'create', '--env-file', 'a.env', 'busybox'], upload: { source: '/home/me/app/a.env', index: 3, prefix: '' }, cidfile: { given: '/tmp/c', path: '/tmp/c' } });
   assert.deepEqual(planFiles(['run', '--cidfile', '', 'busybox'], io), { args: ['run', 'busybox'] });
 });
+
+test('CLI door: run -i (without -t or -d) uploads stdin; the spec takes it only so', async () => {
+  const { planFiles } = await import('../../src/doors/cli/files.js');
+  const io = { stdinIsTTY: false, stdoutIsTTY: false, cwd: '/w' };
+  const stdin = (words: string[]) => planFiles(words, io).stdin;
+  assert.deepEqual(stdin(['run', '-i', 'busybox', 'cat']), { index: 1 });
+  assert.deepEqual(stdin(['container', 'run', '--rm', '-ai', 'stdin', 'busybox']), undefined, '-ai: the a takes "i" as its value');
+  assert.deepEqual(stdin(['container', 'run', '--interactive', '-a', 'stdout', 'busybox']), { index: 2 });
+  assert.deepEqual(stdin(['run', '-ia', 'stdout', 'busybox']), { index: 1 });
+  for (const w of [['run', '-it', 'busybox'], ['run', '-i', '-d', 'busybox'], ['run', '-i', '--tty=true', 'busybox'], ['run', '--interactive=false', 'busybox'], ['create', '-i', 'busybox'], ['run', 'busybox', '-i']]) {
+    assert.equal(stdin(w), undefined, w.join(' '));
+  }
+  const s = spec('run -i --stdin-artifact artifact:0123456789abcdef01234567 busybox cat');
+  assert.ok(s.kind === 'container.run');
+  assert.deepEqual([s.stdin, s.noTerminalNote], ['0123456789abcdef01234567', false]);
+  const b = createOptions(s, 'job', true, true);
+  assert.deepEqual([b.OpenStdin, b.AttachStdin, b.StdinOnce], [true, true, true]);
+  const closed = createOptions(spec('run -i busybox cat'), 'job', true);
+  assert.deepEqual([closed.OpenStdin, closed.AttachStdin, closed.StdinOnce], [false, false, false]);
+  for (const bad of ['run --stdin-artifact artifact:0123456789abcdef01234567 busybox', 'run -it --stdin-artifact artifact:0123456789abcdef01234567 busybox', 'run -di --stdin-artifact artifact:0123456789abcdef01234567 busybox', 'run -i --stdin-artifact /etc/passwd busybox']) {
+    usage(bad, "--stdin-artifact is set by the CLI door for `run -i` (without -t or -d): artifact:ID\nSee 'docker run --help'.");
+  }
+});

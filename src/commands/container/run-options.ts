@@ -273,7 +273,7 @@ export function containerConfig(p: Parsed, path: string): ContainerConfigSpec {
 }
 
 /** The Engine API's create body for a ContainerConfigSpec; every container is labelled with its job. */
-export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boolean): Record<string, unknown> {
+export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boolean, stdin = false): Record<string, unknown> {
   const exposed: Record<string, object> = {};
   const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
   for (const p of c.ports) {
@@ -304,10 +304,12 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
     Labels: { ...c.labels, 'dockops.job-id': jobId },
     ExposedPorts: exposed,
     // -a names the streams (docker sets them for create too); STDIN stays closed either way.
-    AttachStdin: x.attach ? x.attach.includes('stdin') : false,
+    // -i with an uploaded stdin (run through the CLI door): open, attached, closed after the upload ends.
+    AttachStdin: stdin || (x.attach ? x.attach.includes('stdin') : false),
     AttachStdout: x.attach ? x.attach.includes('stdout') : attach,
     AttachStderr: x.attach ? x.attach.includes('stderr') : attach,
-    OpenStdin: false,
+    OpenStdin: stdin,
+    StdinOnce: stdin,
     Tty: false,
     ...pick(CONFIG_FIELDS),
     HostConfig: {

@@ -59,6 +59,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
   };
   process.once('SIGINT', onSigint);
   let cid: CidFile | undefined;
+  let stdinUpload: { abort(): void } | undefined;
   try {
     const plan = planFiles(words, { stdinIsTTY: Boolean(process.stdin.isTTY), stdoutIsTTY: io.stdout === process.stdout && Boolean(process.stdout.isTTY), cwd: process.cwd() });
     if (plan.error) {
@@ -134,6 +135,16 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
         plan.args[plan.upload.index] = `${plan.upload.prefix}artifact:${up.body.id}`;
       }
     }
+    if (plan.stdin) {
+      // Followed by the worker while it arrives, as `load` reads its upload; the job starts at once.
+      const up = await uploadFollow(`${url}/api/artifacts?name=stdin`, token, process.stdin);
+      if (up.status !== 201 || !up.first?.id) {
+        err(up.first?.message ?? `dockops: upload failed (${up.status})`);
+        return 1;
+      }
+      stdinUpload = up;
+      plan.args.splice(plan.stdin.index, 0, '--stdin-artifact', `artifact:${up.first.id}`);
+    }
     const submit = await requestJson('POST', `${url}/api/jobs`, token, { args: plan.args, host, door: 'cli', user: env.USER });
     if (submit.status === 200 && typeof submit.body.help === 'string') {
       io.stdout.write(submit.body.help);
@@ -163,6 +174,9 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
       from = r.body.next;
       if (r.body.done) {
         const job = r.body.job;
+        // The container is gone: what is left of stdin has nowhere to go (`yes | … run -i … head -1`).
+        stdinUpload?.abort();
+        stdinUpload = undefined;
         // The ID of the container the job made: in its result, or (a start that failed) in its progress.
         const made = job.result?.data?.id ?? job.progress?.container;
         if (cid && !cid.written && typeof made === 'string') await cid.write(made);
@@ -223,6 +237,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
     }
     throw e;
   } finally {
+    stdinUpload?.abort();
     await cid?.close();
     uploading?.abort();
     process.removeListener('SIGINT', onSigint);

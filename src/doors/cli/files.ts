@@ -24,6 +24,8 @@ export interface FilePlan {
   build?: BuildPlan;
   /** run/create --cidfile FILE (taken out of the words): the container ID is written to `path`. */
   cidfile?: { given: string; path: string };
+  /** `run -i`: upload stdin as it is read and put `--stdin-artifact artifact:ID` at `index` (after the verb). */
+  stdin?: { index: number };
 }
 
 const OUTPUT_VERBS = new Set(['save', 'image save', 'export', 'container export']);
@@ -120,7 +122,9 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
     // `--cidfile ""` writes no file, as with docker.
     if (cidfile?.given === '') cidfile = undefined;
     const plan = planRunUpload(args, rest, io.cwd);
-    return cidfile ? { ...plan, cidfile } : plan;
+    // `run -i` (no -t, no -d): this process's stdin goes to the container's, uploaded as it is read.
+    const stdin = verb.endsWith('run') && interactiveOnly(args, rest) ? { index: rest } : undefined;
+    return { ...plan, ...(cidfile ? { cidfile } : {}), ...(stdin ? { stdin } : {}) };
   }
   if (verb === 'cp' || verb === 'container cp') {
     const pos: number[] = [];
@@ -181,6 +185,40 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
     }
   }
   return { args };
+}
+
+/** Short flags of run/create that take a value: in `-it` style groups, the rest of the word is that value. */
+const SHORT_VALUE = new Set([...RUN_VALUE_FLAGS].filter((f) => /^-[a-zA-Z]$/.test(f)).map((f) => f[1]));
+
+/** True when the flags (up to the image) ask for -i without -t or -d, as docker's pflag reads them. */
+function interactiveOnly(args: string[], rest: number): boolean {
+  const bool = (v: string) => ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v);
+  const seen: Record<string, boolean> = { i: false, t: false, d: false };
+  const long: Record<string, string> = { interactive: 'i', tty: 't', detach: 'd' };
+  for (let i = rest; i < args.length; i++) {
+    const w = args[i];
+    if (w === '--' || !w.startsWith('-') || w === '-') break;
+    if (w.startsWith('--')) {
+      const [name, value] = w.slice(2).split(/=(.*)/s);
+      if (long[name]) seen[long[name]] = value === undefined ? true : bool(value);
+      else if (value === undefined && RUN_VALUE_FLAGS.has(`--${name}`)) i++;
+      continue;
+    }
+    for (let k = 1; k < w.length; k++) {
+      const c = w[k];
+      if (c in seen) {
+        if (w[k + 1] === '=') {
+          seen[c] = bool(w.slice(k + 2));
+          break;
+        }
+        seen[c] = true;
+      } else if (SHORT_VALUE.has(c)) {
+        if (k === w.length - 1) i++;
+        break;
+      }
+    }
+  }
+  return seen.i && !seen.t && !seen.d;
 }
 
 /** --env-file / --label-file FILE of run/create: upload it; the worker reads it, so its values never enter the job data. */

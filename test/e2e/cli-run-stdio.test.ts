@@ -9,11 +9,12 @@ import { docker, dockerCli, redis, dropPrefix, uniqueName } from '../support/env
 /**
  * `run/create --cidfile FILE` through the CLI door: the file is written on the caller's side (the
  * words sent to the API hold no --cidfile), with docker's refusal when it exists; the API refuses
- * the flag. Containers have unique names and are removed in `after`.
+ * the flag. `run -i`: the CLI's stdin reaches the container's, then end-of-file. Containers have
+ * unique names and are removed in `after`.
  */
 let svc: Service;
 const made: string[] = [];
-const dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-cidfile-'));
+const dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-run-stdio-'));
 const name = (what: string) => {
   const n = uniqueName(what);
   made.push(n);
@@ -94,4 +95,32 @@ test('the API refuses --cidfile, pointing to the CLI door; the server writes no 
   assert.equal(r.status, 400);
   assert.match(r.body.message, /^--cidfile .*api\.cid: the container ID file is written on your machine, so only the CLI door takes it \(`dockops docker create --cidfile FILE …`\)/);
   assert.equal(existsSync(target), false);
+});
+
+test('run -i: the CLI\'s stdin is copied into the container\'s STDIN, then closed, as docker does', async () => {
+  const lines = await cli(svc, ['run', '-i', '--rm', 'busybox:latest', 'sh', '-c', 'wc -l; echo after-eof'], {}, { stdin: Buffer.from('a\nb\nc\n') });
+  assert.deepEqual([lines.code, lines.stdout, lines.stderr], [0, '3\nafter-eof\n', '']);
+  // 3 MiB, byte for byte (its sha256 read inside the container), with -a and --interactive=true spelled docker's other ways.
+  const big = Buffer.alloc(3 << 20);
+  for (let i = 0; i < big.length; i++) big[i] = 97 + ((i * 7919) % 26);
+  const { createHash } = await import('node:crypto');
+  const sum = await cli(svc, ['container', 'run', '--rm', '--interactive=true', '-a', 'stdout', 'busybox:latest', 'sha256sum'], {}, { stdin: big });
+  assert.deepEqual([sum.code, sum.stdout], [0, `${createHash('sha256').update(big).digest('hex')}  -\n`], sum.stderr);
+  // The container stops reading early: the CLI ends with it, not with its stdin.
+  const head = await cli(svc, ['run', '-i', '--rm', 'busybox:latest', 'head', '-c', '5'], {}, { stdin: big, timeout: 60_000 });
+  assert.equal(head.code, 0, head.stderr);
+  assert.equal(head.stdout, big.subarray(0, 5).toString());
+  // Nothing on stdin (/dev/null): end-of-file at once.
+  const empty = await cli(svc, ['run', '-i', '--rm', 'busybox:latest', 'cat']);
+  assert.deepEqual([empty.code, empty.stdout], [0, '']);
+  // -t or -d with -i: stdin stays closed, as before (there is no terminal; a detached run reads nothing).
+  const tty = await cli(svc, ['run', '-it', '--rm', 'busybox:latest', 'cat'], {}, { stdin: Buffer.from('x\n') });
+  assert.deepEqual([tty.code, tty.stdout], [0, '']);
+  assert.match(tty.stderr, /-i\/-t ignored/);
+});
+
+test('the API takes --stdin-artifact only as the CLI door sets it', async () => {
+  const r = await api(svc, 'POST', '/api/jobs', { args: ['run', '--stdin-artifact', 'artifact:0123456789abcdef01234567', 'busybox:latest', 'cat'] });
+  assert.equal(r.status, 400);
+  assert.match(r.body.message, /--stdin-artifact is set by the CLI door for `run -i`/);
 });
