@@ -47,7 +47,7 @@ export const RUN_VALUE_FLAGS = new Set(
     '--platform -p --publish --pull --restart --security-opt --shm-size --stop-signal --stop-timeout --sysctl --tmpfs -u --user --ulimit --userns --uts ' +
     '-v --volume --volumes-from -w --workdir -a --attach --blkio-weight-device --cgroup-parent --cidfile --detach-keys --device-cgroup-rule --device-read-bps ' +
     '--device-read-iops --device-write-bps --device-write-iops --domainname --gpus --isolation --link-local-ip --net --oom-score-adj --runtime --storage-opt ' +
-    '--volume-driver'
+    '--volume-driver --stdin-artifact'
   ).split(' '),
 );
 const INPUT_VERBS = new Set(['load', 'image load']);
