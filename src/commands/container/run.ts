@@ -269,8 +269,12 @@ async function feedStdin(ctx: RunContext, id: string, conn: NodeJS.WritableStrea
   }
 }
 
-/** The stdin upload is read once: it does not stay in the artifact store. */
+/**
+ * The stdin upload is read once: it does not stay in the artifact store. Only what the CLI door
+ * uploaded as stdin is removed: an artifact:ID of another file given here is left as it was.
+ */
 async function dropStdin(ctx: RunContext, id: string): Promise<void> {
+  if ((await ctx.artifacts.stat(id))?.name !== 'stdin') return;
   const { rm } = await import('node:fs/promises');
   const path = await import('node:path');
   await rm(path.join(ctx.artifacts.root, id), { recursive: true, force: true }).catch(() => undefined);
