@@ -37,7 +37,8 @@ before(async () => {
 
 after(async () => {
   const d = docker();
-  for (const n of made) await d.getContainer(n).remove({ force: true }).catch(() => undefined);
+  // v: the anonymous volumes (`-v /data`) go with their containers.
+  for (const n of made) await d.getContainer(n).remove({ force: true, v: true }).catch(() => undefined);
   await d.getNetwork(net).remove().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
   await h.close();
