@@ -104,6 +104,7 @@ const Env = z.object({
   DOCKOPS_ALLOW_CAP_ADD: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_DEVICES: z.enum(['true', 'false']).default('false'),
   DOCKOPS_ALLOW_SECURITY_OPT: z.enum(['true', 'false']).default('false'),
+  DOCKOPS_ALLOW_CGROUP_PARENT: z.enum(['true', 'false']).default('false'),
   DOCKOPS_LOG_DRIVERS: z
     .string()
     .default(LOCAL_LOG_DRIVERS.join(','))
@@ -221,6 +222,8 @@ export interface RunPolicy {
   allowDevices?: boolean;
   /** `--security-opt` other than no-new-privileges (seccomp/apparmor/label unconfined…). Absent is false. */
   allowSecurityOpt?: boolean;
+  /** `--cgroup-parent`: a cgroup outside the engine's, where the container's limits may not hold. Absent is false. */
+  allowCgroupParent?: boolean;
   /** `--log-driver` values allowed. Absent is LOCAL_LOG_DRIVERS (the logs stay on the host). */
   logDrivers?: string[];
   /** Host directories under which bind mounts are allowed (absolute paths). */
@@ -374,6 +377,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowCapAdd: e.DOCKOPS_ALLOW_CAP_ADD === 'true',
       allowDevices: e.DOCKOPS_ALLOW_DEVICES === 'true',
       allowSecurityOpt: e.DOCKOPS_ALLOW_SECURITY_OPT === 'true',
+      allowCgroupParent: e.DOCKOPS_ALLOW_CGROUP_PARENT === 'true',
       logDrivers: e.DOCKOPS_LOG_DRIVERS.split(',').map((d) => d.trim()).filter(Boolean),
       bindAllowlist,
     },

@@ -37,6 +37,26 @@ export function checkPolicy(spec: JobSpec, policy: RunPolicy): void {
   if (x.Devices?.length && !policy.allowDevices) {
     throw new PolicyError(`refused by policy: --device ${x.Devices.map((d) => d.PathOnHost).join(',')} gives the container a device of the host (set DOCKOPS_ALLOW_DEVICES=true to allow it)`);
   }
+  if (x.DeviceCgroupRules?.length && !policy.allowDevices) {
+    throw new PolicyError(`refused by policy: --device-cgroup-rule ${x.DeviceCgroupRules.map((r) => `'${r}'`).join(',')} lets the container use devices of the host (set DOCKOPS_ALLOW_DEVICES=true to allow it)`);
+  }
+  if (x.DeviceRequests?.length && !policy.allowDevices) {
+    throw new PolicyError('refused by policy: --gpus gives the container GPUs of the host (set DOCKOPS_ALLOW_DEVICES=true to allow it)');
+  }
+  // The I/O limits only slow the container down, but name a path the engine looks up on the host: a device, by its plain path.
+  for (const [flag, list] of [
+    ['--blkio-weight-device', x.BlkioWeightDevice], ['--device-read-bps', x.BlkioDeviceReadBps], ['--device-write-bps', x.BlkioDeviceWriteBps],
+    ['--device-read-iops', x.BlkioDeviceReadIOps], ['--device-write-iops', x.BlkioDeviceWriteIOps],
+  ] as const) {
+    for (const d of list ?? []) {
+      if (!/^\/dev\/[A-Za-z0-9._+:@-]+(\/[A-Za-z0-9._+:@-]+)*$/.test(d.Path) || d.Path.split('/').some((part) => part === '.' || part === '..')) {
+        throw new PolicyError(`refused by policy: ${flag} ${d.Path}: the device must be an absolute path under /dev (such as /dev/sda), with no '.' or '..' parts`);
+      }
+    }
+  }
+  if (x.CgroupParent && !policy.allowCgroupParent) {
+    throw new PolicyError(`refused by policy: --cgroup-parent ${x.CgroupParent} puts the container in a cgroup outside the engine's, where its limits may not hold (set DOCKOPS_ALLOW_CGROUP_PARENT=true to allow it)`);
+  }
   // no-new-privileges only takes privileges away; every other option loosens or relabels the confinement.
   const loosening = (x.SecurityOpt ?? []).filter((o) => o.split(/[=:]/)[0] !== 'no-new-privileges');
   if (loosening.length && !policy.allowSecurityOpt) {
@@ -89,7 +109,7 @@ function checkVolumeOptions(driver: string, options: Record<string, string>, pol
 }
 
 /** The closed policy: what a worker holds jobs to when it was given none. */
-export const CLOSED_POLICY: RunPolicy = { allowPrivileged: false, allowHostNamespaces: false, allowCapAdd: false, allowDevices: false, allowSecurityOpt: false, bindAllowlist: [] };
+export const CLOSED_POLICY: RunPolicy = { allowPrivileged: false, allowHostNamespaces: false, allowCapAdd: false, allowDevices: false, allowSecurityOpt: false, allowCgroupParent: false, bindAllowlist: [] };
 
 interface Inspectable {
   getContainer(id: string): {

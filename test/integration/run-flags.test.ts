@@ -37,16 +37,19 @@ before(async () => {
 
 after(async () => {
   const d = docker();
-  for (const n of made) await d.getContainer(n).remove({ force: true }).catch(() => undefined);
+  // v: the anonymous volumes (`-v /data`) go with their containers.
+  for (const n of made) await d.getContainer(n).remove({ force: true, v: true }).catch(() => undefined);
   await d.getNetwork(net).remove().catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
   await h.close();
 });
 
-const CONFIG = ['Healthcheck', 'StopSignal', 'StopTimeout', 'MacAddress', 'ExposedPorts', 'Labels'];
+const CONFIG = ['Healthcheck', 'StopSignal', 'StopTimeout', 'MacAddress', 'ExposedPorts', 'Labels', 'Domainname', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'OpenStdin'];
 const HOST_CONFIG = [
   'ExtraHosts', 'Dns', 'DnsSearch', 'DnsOptions', 'Init', 'ReadonlyRootfs', 'ShmSize', 'Tmpfs', 'Ulimits', 'CapAdd', 'CapDrop', 'MemorySwappiness', 'OomKillDisable',
   'LogConfig', 'GroupAdd', 'Sysctls', 'PidMode', 'IpcMode', 'UTSMode', 'UsernsMode', 'CgroupnsMode', 'Devices', 'SecurityOpt', 'NetworkMode', 'Privileged',
+  'OomScoreAdj', 'Runtime', 'Isolation', 'StorageOpt', 'VolumeDriver', 'CgroupParent', 'DeviceCgroupRules', 'BlkioWeightDevice', 'BlkioDeviceReadBps',
+  'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps', 'DeviceRequests',
 ];
 
 /** The fields these flags set, as the engine reads them back (dockops' own label left out, ulimits in name order). */
@@ -55,6 +58,7 @@ async function readBack(n: string) {
     Config: Record<string, unknown>;
     HostConfig: Record<string, unknown>;
     NetworkSettings: { Networks: Record<string, { Aliases?: string[] | null; IPAMConfig?: unknown; MacAddress?: string }> };
+    Mounts?: Array<{ Driver?: string; Destination?: string }>;
   };
   const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o[k] ?? null]));
   const config = pick(i.Config, CONFIG);
@@ -65,7 +69,8 @@ async function readBack(n: string) {
   const networks = Object.fromEntries(
     Object.entries(i.NetworkSettings.Networks ?? {}).map(([k, v]) => [k, { Aliases: (v.Aliases ?? []).filter((a) => !/^[0-9a-f]{12}$/.test(a)), IPAMConfig: v.IPAMConfig ?? null }]),
   );
-  return { config, host, networks };
+  const volumes = (i.Mounts ?? []).map((m) => ({ Driver: m.Driver, Destination: m.Destination }));
+  return { config, host, networks, volumes };
 }
 
 /**
@@ -229,4 +234,60 @@ test('--pid/--ipc container:X where X has the host\'s namespace is refused by th
   const ipc = await h.run(`create --name ${joiner} --ipc container:${hostPid} busybox:latest`);
   assert.match(ipc.stderr, /refused by policy: --ipc container:.* has --ipc host/);
   assert.equal((await docker().listContainers({ all: true, filters: { name: [joiner] } })).length, 0, 'no container was created');
+});
+
+test('create: --domainname, --oom-score-adj, --runtime, --isolation, --volume-driver, --net, -a, --disable-content-trust (default true: =false would have docker ask a notary server) read back as docker sets them', async () => {
+  const got = await twins(['--domainname', 'corp.example', '--oom-score-adj', '-500', '--runtime', 'runc', '--isolation', 'default', '--disable-content-trust', '-a', 'STDOUT', '-a', 'stdin']);
+  assert.deepEqual([got?.config.Domainname, got?.host.OomScoreAdj, got?.host.Runtime, got?.config.AttachStdout, got?.config.AttachStderr], ['corp.example', -500, 'runc', true, false]);
+  const vol = await twins(['--volume-driver', 'local', '-v', '/data']);
+  assert.deepEqual([vol?.host.VolumeDriver, vol?.volumes], ['local', [{ Driver: 'local', Destination: '/data' }]]);
+  const viaNet = await twins(['--net', net, '--network-alias', 'old-name']);
+  assert.deepEqual([viaNet?.host.NetworkMode, viaNet?.networks[net]?.Aliases], [net, ['old-name']]);
+  // The engine's refusals, in its words, through both.
+  await twins(['--oom-score-adj', '2000']);
+  await twins(['--oom-score-adj', '-1001']);
+  await twins(['--isolation', 'hyperv']);
+  await twins(['--runtime', 'nope']);
+  await twins(['--storage-opt', 'size=1G']);
+});
+
+test('create: --link-local-ip goes to the --network endpoint as docker sets it', async () => {
+  const got = await twins(['--network', net, '--link-local-ip', '169.254.10.10', '--link-local-ip', 'fe80::10']);
+  assert.deepEqual(got?.networks[net]?.IPAMConfig, { LinkLocalIPs: ['169.254.10.10', 'fe80::10'] });
+  // Without --network docker 20.10 drops it.
+  await twins(['--link-local-ip', '169.254.10.11']);
+});
+
+test('create: device I/O limits, weights, cgroup rules, --gpus and --cgroup-parent (held by the policy at the doors) read back as docker sets them', async () => {
+  const got = await twins([
+    '--device-read-bps', '/dev/sda:1mb', '--device-write-bps', '/dev/sda:2048', '--device-read-iops', '/dev/sda:100', '--device-write-iops', '/dev/sdb:7',
+    '--blkio-weight-device', '/dev/sda:300', '--device-cgroup-rule', 'c 1:3 mr', '--device-cgroup-rule', 'a *:* rwm',
+  ]);
+  assert.deepEqual(got?.host.BlkioDeviceReadBps, [{ Path: '/dev/sda', Rate: 1024 ** 2 }]);
+  assert.deepEqual(got?.host.DeviceCgroupRules, ['c 1:3 mr', 'a *:* rwm']);
+  // No GPU here: the engine keeps the request at create (it would refuse to start it).
+  const gpus = await twins(['--gpus', 'all', '--gpus', '"device=0,1",driver=nvidia', '--gpus', '"capabilities=compute,utility",count=2,options=a=b']);
+  assert.deepEqual(gpus?.host.DeviceRequests, [
+    { Driver: '', Count: -1, DeviceIDs: null, Capabilities: [['gpu']], Options: {} },
+    { Driver: 'nvidia', Count: 0, DeviceIDs: ['0', '1'], Capabilities: [['gpu']], Options: {} },
+    { Driver: '', Count: 2, DeviceIDs: null, Capabilities: [['compute', 'utility', 'gpu']], Options: { a: 'b' } },
+  ]);
+  const parent = await twins(['--cgroup-parent', 'dockops-test.slice']);
+  assert.equal(parent?.host.CgroupParent, 'dockops-test.slice');
+});
+
+test('run: -a names the streams shown; --gpus is refused by the engine when the container starts, as with docker', async () => {
+  const r = await h.run(`run --rm -a stderr busybox:latest sh -c 'echo out; echo err >&2'`);
+  assert.deepEqual([r.result.exitCode, r.stdout, r.stderr], [0, '', 'err\n']);
+  const o = await h.run(`run --rm --attach STDOUT busybox:latest sh -c 'echo out; echo err >&2'`);
+  assert.deepEqual([o.result.exitCode, o.stdout, o.stderr], [0, 'out\n', '']);
+  const none = await h.run(`run --rm -a stdin busybox:latest sh -c 'echo out; exit 3'`);
+  assert.deepEqual([none.result.exitCode, none.stdout], [3, '']);
+  const [mine, theirs] = [name('flags-gpu-ours'), name('flags-gpu-cli')];
+  const g = await h.run(`run --name ${mine} --gpus all busybox:latest true`);
+  const cli = dockerCli(['run', '--name', theirs, '--gpus', 'all', 'busybox:latest', 'true']);
+  // The docker CLI adds a line of its own logging after the error ("error waiting for container: context canceled").
+  assert.equal(g.result.exitCode, cli.status);
+  assert.equal(g.stderr, cli.stderr.split('\n')[0] + '\n');
+  assert.match(g.stderr, /^docker: Error response from daemon: could not select device driver "" with capabilities: \[\[gpu\]\]\.\n$/);
 });

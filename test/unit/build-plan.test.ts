@@ -51,8 +51,9 @@ test('the build verb takes an uploaded context (artifact:ID) from every door; a 
 
 test('run/create: the CLI uploads --env-file or --label-file, telling flag values from the image by the flags run takes', async () => {
   const { CONTAINER_FLAGS } = await import('../../src/commands/container/run-options.js');
+  const { RUN_ONLY_FLAGS } = await import('../../src/commands/container/run.js');
   const { RUN_VALUE_FLAGS } = await import('../../src/doors/cli/files.js');
-  const expected = CONTAINER_FLAGS.filter((f) => f.type !== 'bool').flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]);
+  const expected = [...CONTAINER_FLAGS, ...RUN_ONLY_FLAGS].filter((f) => f.type !== 'bool').flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]);
   assert.deepEqual([...RUN_VALUE_FLAGS].sort(), expected.sort());
   assert.deepEqual(planFiles(['run', '--dns', '1.1.1.1', '--label-file', 'labels', 'busybox'], io).upload, { source: '/home/me/app/labels', index: 4, prefix: '' });
   assert.deepEqual(planFiles(['create', '--ulimit', 'nofile=1', '--label-file=l.txt', 'busybox'], io).upload, { source: '/home/me/app/l.txt', index: 3, prefix: '--label-file=' });

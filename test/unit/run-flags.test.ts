@@ -164,3 +164,159 @@ test('grants: --pid/--ipc/--network container:X act on X', () => {
   assert.deepEqual(specTargets(spec('run --name mine --pid container:db --ipc container:cache --network container:proxy busybox')).containers, ['mine', 'db', 'cache', 'proxy']);
   assert.deepEqual(specTargets(spec('run --pid host busybox')).containers, []);
 });
+
+test('run/create: pass-through flags (--domainname, --oom-score-adj, --runtime, --isolation, --storage-opt, --volume-driver, --link-local-ip, --net) land where docker puts them', () => {
+  const b = body(
+    'create --domainname corp.example --oom-score-adj -500 --runtime runc --isolation default --storage-opt size=1G --storage-opt a=b=c --volume-driver local --net appnet --ip 10.1.0.9 --link-local-ip 169.254.1.1 --link-local-ip fe80::1 --disable-content-trust=false busybox',
+  );
+  assert.equal(b.Domainname, 'corp.example');
+  const hc = b.HostConfig;
+  assert.deepEqual([hc.OomScoreAdj, hc.Runtime, hc.Isolation, hc.StorageOpt, hc.VolumeDriver, hc.NetworkMode], [-500, 'runc', 'default', { size: '1G', a: 'b=c' }, 'local', 'appnet']);
+  assert.deepEqual(b.NetworkingConfig, { EndpointsConfig: { appnet: { IPAMConfig: { IPv4Address: '10.1.0.9', IPv6Address: '', LinkLocalIPs: ['169.254.1.1', 'fe80::1'] } } } });
+  // Without --network (or --net) docker 20.10 drops --link-local-ip as it drops --ip.
+  assert.equal(body('create --link-local-ip 169.254.1.1 busybox').NetworkingConfig, undefined);
+  // Not given: not sent (the engine's defaults).
+  const plain = body('create busybox');
+  assert.deepEqual(plain.HostConfig.BlkioWeightDevice, []);
+  for (const k of ['OomScoreAdj', 'Runtime', 'Isolation', 'StorageOpt', 'VolumeDriver', 'CgroupParent', 'DeviceCgroupRules', 'BlkioDeviceReadBps', 'DeviceRequests']) {
+    assert.equal(k in plain.HostConfig, false, k);
+  }
+  assert.equal('Domainname' in plain, false);
+  // --net is hidden, as in docker's help; --sig-proxy/--detach-keys say they do nothing here.
+  const shown = parseCommand('run --help');
+  assert.equal(shown.type, 'help');
+  const text = (shown as { text: string }).text;
+  assert.doesNotMatch(text, /--net /);
+  assert.match(text, /--sig-proxy .*no effect/);
+  assert.match(text, /--detach-keys .*no effect/);
+  assert.equal(spec('run --sig-proxy=false --detach-keys ctrl-x busybox').kind, 'container.run');
+  const help = (v: string) => `\nSee 'docker ${v} --help'.`;
+  usage('run --oom-score-adj x busybox', `invalid argument "x" for "--oom-score-adj" flag: strconv.ParseInt: parsing "x": invalid syntax${help('run')}`);
+  usage('create --storage-opt foo busybox', `docker: invalid storage option.${help('create')}`);
+  usage('run --sig-proxy=x busybox', `invalid argument "x" for "--sig-proxy" flag: strconv.ParseBool: parsing "x": invalid syntax${help('run')}`);
+  usage('create --sig-proxy busybox', `unknown flag: --sig-proxy${help('create')}`);
+  usage('create --detach-keys x busybox', `unknown flag: --detach-keys${help('create')}`);
+  usage('run --disable-content-trust=x busybox', `invalid argument "x" for "--disable-content-trust" flag: strconv.ParseBool: parsing "x": invalid syntax${help('run')}`);
+  usage('run --net a --network b busybox', `--net a and --network b name two networks: dockops connects one at create (add more with \`docker network connect\`)${help('run')}`);
+  assert.equal(body('run --net host --network host busybox').HostConfig.NetworkMode, 'host');
+});
+
+test('run/create: device I/O limits, weights and cgroup rules read with docker\'s rules and words', () => {
+  const hc = body(
+    "create --device-read-bps /dev/sda:1mb --device-write-bps /dev/sdb:1.5k --device-write-bps /dev/sdb:10 --device-read-iops /dev/sda:1000 --device-write-iops /dev/nvme0n1:7 --blkio-weight-device /dev/sda:300 --blkio-weight-device /dev/sdc:0 --device-cgroup-rule 'c 1:3 mr' --device-cgroup-rule 'a *:* rwm' busybox",
+  ).HostConfig;
+  assert.deepEqual(hc.BlkioDeviceReadBps, [{ Path: '/dev/sda', Rate: 1024 ** 2 }]);
+  assert.deepEqual(hc.BlkioDeviceWriteBps, [{ Path: '/dev/sdb', Rate: 1536 }, { Path: '/dev/sdb', Rate: 10 }]);
+  assert.deepEqual([hc.BlkioDeviceReadIOps, hc.BlkioDeviceWriteIOps], [[{ Path: '/dev/sda', Rate: 1000 }], [{ Path: '/dev/nvme0n1', Rate: 7 }]]);
+  assert.deepEqual(hc.BlkioWeightDevice, [{ Path: '/dev/sda', Weight: 300 }, { Path: '/dev/sdc', Weight: 0 }]);
+  assert.deepEqual(hc.DeviceCgroupRules, ['c 1:3 mr', 'a *:* rwm']);
+  const help = (v: string) => `\nSee 'docker ${v} --help'.`;
+  const bps = 'The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb';
+  usage('run --device-read-bps /dev/sda busybox', `invalid argument "/dev/sda" for "--device-read-bps" flag: bad format: /dev/sda${help('run')}`);
+  usage('run --device-read-bps sda:1mb busybox', `invalid argument "sda:1mb" for "--device-read-bps" flag: bad format for device path: sda:1mb${help('run')}`);
+  usage('run --device-write-bps /dev/sda:-1 busybox', `invalid argument "/dev/sda:-1" for "--device-write-bps" flag: invalid rate for device: /dev/sda:-1. ${bps}${help('run')}`);
+  usage('run --device-read-iops /dev/sda:1mb busybox', `invalid argument "/dev/sda:1mb" for "--device-read-iops" flag: invalid rate for device: /dev/sda:1mb. The correct format is <device-path>:<number>. Number must be a positive integer${help('run')}`);
+  usage('create --device-write-iops sda:1 busybox', `invalid argument "sda:1" for "--device-write-iops" flag: bad format for device path: sda:1${help('create')}`);
+  usage('run --blkio-weight-device /dev/sda:5 busybox', `invalid argument "/dev/sda:5" for "--blkio-weight-device" flag: invalid weight for device: /dev/sda:5${help('run')}`);
+  usage('run --blkio-weight-device /dev/sda:1001 busybox', `invalid argument "/dev/sda:1001" for "--blkio-weight-device" flag: invalid weight for device: /dev/sda:1001${help('run')}`);
+  usage('run --blkio-weight-device /dev/sda busybox', `invalid argument "/dev/sda" for "--blkio-weight-device" flag: bad format: /dev/sda${help('run')}`);
+  usage("run --device-cgroup-rule 'c 1:3 q' busybox", `invalid argument "c 1:3 q" for "--device-cgroup-rule" flag: invalid device cgroup format 'c 1:3 q'${help('run')}`);
+  usage("run --device-cgroup-rule 'c 1:3 rwmr' busybox", `invalid argument "c 1:3 rwmr" for "--device-cgroup-rule" flag: invalid device cgroup format 'c 1:3 rwmr'${help('run')}`);
+  // docker 20.10's update has --blkio-weight only: none of these.
+  usage('update --device-read-bps /dev/sda:1mb c1', `unknown flag: --device-read-bps${help('update')}`);
+});
+
+test('run/create: --gpus in docker\'s CSV syntax becomes DeviceRequests', () => {
+  const gpus = (flags: string) => body(`create ${flags} busybox`).HostConfig.DeviceRequests;
+  const req = (o: object) => ({ Driver: '', Count: 1, DeviceIDs: null, Capabilities: [['gpu']], Options: {}, ...o });
+  assert.deepEqual(gpus('--gpus all'), [req({ Count: -1 })]);
+  assert.deepEqual(gpus('--gpus 2 --gpus count=all'), [req({ Count: 2 }), req({ Count: -1 })]);
+  assert.deepEqual(gpus('--gpus driver=nvidia,count=all'), [req({ Driver: 'nvidia', Count: -1 })]);
+  assert.deepEqual(gpus(`--gpus '"device=0,1",driver=nvidia'`), [req({ Driver: 'nvidia', Count: 0, DeviceIDs: ['0', '1'] })]);
+  // Unquoted, the second device is a field of its own: the count.
+  assert.deepEqual(gpus('--gpus device=0,1'), [req({ Count: 1, DeviceIDs: ['0'] })]);
+  assert.deepEqual(gpus(`--gpus '"capabilities=compute,utility",options=x'`), [req({ Capabilities: [['compute', 'utility', 'gpu']], Options: { x: '' } })]);
+  assert.deepEqual(gpus('--gpus count=-1'), [req({ Count: -1 })]);
+  const help = "\nSee 'docker create --help'.";
+  usage('create --gpus foo busybox', `invalid argument "foo" for "--gpus" flag: count must be an integer: strconv.Atoi: parsing "foo": invalid syntax${help}`);
+  usage('create --gpus x=1 busybox', `invalid argument "x=1" for "--gpus" flag: unexpected key 'x' in 'x=1'${help}`);
+  usage('create --gpus count=1,count=2 busybox', `invalid argument "count=1,count=2" for "--gpus" flag: gpu request key 'count' can be specified only once${help}`);
+  usage(`create --gpus 'a"b' busybox`, `invalid argument "a\\"b" for "--gpus" flag: parse error on line 1, column 2: bare " in non-quoted-field${help}`);
+});
+
+test('run/create: -a/--attach names the streams; -a with -d conflicts as in docker', () => {
+  const b = body('create -a STDOUT -a stdin busybox');
+  assert.deepEqual([b.AttachStdin, b.AttachStdout, b.AttachStderr, b.OpenStdin], [true, true, false, false]);
+  assert.deepEqual(spec('run --attach stderr busybox').extras.attach, ['stderr']);
+  const run = createOptions(spec('run -a stderr busybox'), 'job', true);
+  assert.deepEqual([run.AttachStdout, run.AttachStderr], [false, true]);
+  const plain = createOptions(spec('run busybox'), 'job', true);
+  assert.deepEqual([plain.AttachStdin, plain.AttachStdout, plain.AttachStderr], [false, true, true]);
+  usage('run -a foo busybox', `invalid argument "foo" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR\nSee 'docker run --help'.`);
+  assert.throws(() => parseCommand('run -d -a stdout busybox'), (e: unknown) => e instanceof UsageError && e.exitCode === 1 && e.message === 'Conflicting options: -a and -d');
+});
+
+test('run/create: --cidfile is for the CLI door only; the server refuses it, never writing a path', () => {
+  for (const verb of ['run', 'create']) {
+    usage(
+      `${verb} --cidfile /tmp/id busybox`,
+      `--cidfile /tmp/id: the container ID file is written on your machine, so only the CLI door takes it (\`dockops docker ${verb} --cidfile FILE …\`); dockops never writes a path given in a command\nSee 'docker ${verb} --help'.`,
+    );
+  }
+});
+
+test('policy: --device-cgroup-rule and --gpus under DOCKOPS_ALLOW_DEVICES, --cgroup-parent under DOCKOPS_ALLOW_CGROUP_PARENT, I/O limits on plain /dev paths', () => {
+  const closed = { allowPrivileged: false, allowHostNamespaces: false, allowCapAdd: false, bindAllowlist: [] };
+  const refused = (cmd: string, message: string, policy: object = closed) =>
+    assert.throws(() => checkPolicy(spec(cmd), { ...closed, ...policy }), (e: unknown) => e instanceof PolicyError && e.exitCode === 125 && e.message === message, cmd);
+  refused("run --device-cgroup-rule 'c 1:3 mr' --device-cgroup-rule 'a *:* rwm' busybox", "refused by policy: --device-cgroup-rule 'c 1:3 mr','a *:* rwm' lets the container use devices of the host (set DOCKOPS_ALLOW_DEVICES=true to allow it)");
+  checkPolicy(spec("run --device-cgroup-rule 'c 1:3 mr' busybox"), { ...closed, allowDevices: true });
+  refused('create --gpus all busybox', 'refused by policy: --gpus gives the container GPUs of the host (set DOCKOPS_ALLOW_DEVICES=true to allow it)');
+  checkPolicy(spec('create --gpus all busybox'), { ...closed, allowDevices: true });
+  refused('run --cgroup-parent /outside busybox', "refused by policy: --cgroup-parent /outside puts the container in a cgroup outside the engine's, where its limits may not hold (set DOCKOPS_ALLOW_CGROUP_PARENT=true to allow it)");
+  refused('run --cgroup-parent /outside busybox', "refused by policy: --cgroup-parent /outside puts the container in a cgroup outside the engine's, where its limits may not hold (set DOCKOPS_ALLOW_CGROUP_PARENT=true to allow it)", { allowDevices: true, allowHostNamespaces: true });
+  checkPolicy(spec('run --cgroup-parent /outside busybox'), { ...closed, allowCgroupParent: true });
+  assert.equal(spec('run --cgroup-parent mine.slice busybox').extras.CgroupParent, 'mine.slice');
+  // The throttles stay allowed, on a device's plain path.
+  checkPolicy(spec('run --device-read-bps /dev/sda:1mb --device-write-iops /dev/disk/by-id/ata-X_1:5 --blkio-weight-device /dev/nvme0n1:100 busybox'), closed);
+  refused('run --device-read-bps /dev/../etc/shadow:1mb busybox', "refused by policy: --device-read-bps /dev/../etc/shadow: the device must be an absolute path under /dev (such as /dev/sda), with no '.' or '..' parts");
+  refused('run --blkio-weight-device /dev//sda:100 busybox', "refused by policy: --blkio-weight-device /dev//sda: the device must be an absolute path under /dev (such as /dev/sda), with no '.' or '..' parts");
+  refused('run --device-write-iops /dev/./sda:1 busybox', "refused by policy: --device-write-iops /dev/./sda: the device must be an absolute path under /dev (such as /dev/sda), with no '.' or '..' parts");
+  // Plain pass-through flags need no setting.
+  checkPolicy(spec('run --domainname x --oom-score-adj 100 --runtime runc --storage-opt size=1G --volume-driver local --net appnet --link-local-ip 169.254.1.1 busybox'), closed);
+});
+
+test('CLI door: --cidfile is taken out of the words sent and kept as a local path', async () => {
+  const { planFiles } = await import('../../src/doors/cli/files.js');
+  const io = { stdinIsTTY: true, stdoutIsTTY: true, cwd: '/home/me/app' };
+  assert.deepEqual(planFiles(['run', '-a', 'stdout', '--cidfile', 'id.txt', '--name', 'x', 'busybox', '--cidfile', 'arg'], io), {
+    args: ['run', '-a', 'stdout', '--name', 'x', 'busybox', '--cidfile', 'arg'],
+    cidfile: { given: 'id.txt', path: '/home/me/app/id.txt' },
+  });
+  const both = planFiles(['container', 'create', '--cidfile=/tmp/c', '--env-file', 'a.env', 'busybox'], io);
+  assert.deepEqual(both, { args: ['container', 'create', '--env-file', 'a.env', 'busybox'], upload: { source: '/home/me/app/a.env', index: 3, prefix: '' }, cidfile: { given: '/tmp/c', path: '/tmp/c' } });
+  assert.deepEqual(planFiles(['run', '--cidfile', '', 'busybox'], io), { args: ['run', 'busybox'] });
+});
+
+test('CLI door: run -i (without -t or -d) uploads stdin; the spec takes it only so', async () => {
+  const { planFiles } = await import('../../src/doors/cli/files.js');
+  const io = { stdinIsTTY: false, stdoutIsTTY: false, cwd: '/w' };
+  const stdin = (words: string[]) => planFiles(words, io).stdin;
+  assert.deepEqual(stdin(['run', '-i', 'busybox', 'cat']), { index: 1 });
+  assert.deepEqual(stdin(['container', 'run', '--rm', '-ai', 'stdin', 'busybox']), undefined, '-ai: the a takes "i" as its value');
+  assert.deepEqual(stdin(['container', 'run', '--interactive', '-a', 'stdout', 'busybox']), { index: 2 });
+  assert.deepEqual(stdin(['run', '-ia', 'stdout', 'busybox']), { index: 1 });
+  for (const w of [['run', '-it', 'busybox'], ['run', '-i', '-d', 'busybox'], ['run', '-i', '--tty=true', 'busybox'], ['run', '--interactive=false', 'busybox'], ['create', '-i', 'busybox'], ['run', 'busybox', '-i']]) {
+    assert.equal(stdin(w), undefined, w.join(' '));
+  }
+  const s = spec('run -i --stdin-artifact artifact:0123456789abcdef01234567 busybox cat');
+  assert.ok(s.kind === 'container.run');
+  assert.deepEqual([s.stdin, s.noTerminalNote], ['0123456789abcdef01234567', false]);
+  const b = createOptions(s, 'job', true, true);
+  assert.deepEqual([b.OpenStdin, b.AttachStdin, b.StdinOnce], [true, true, true]);
+  const closed = createOptions(spec('run -i busybox cat'), 'job', true);
+  assert.deepEqual([closed.OpenStdin, closed.AttachStdin, closed.StdinOnce], [false, false, false]);
+  for (const bad of ['run --stdin-artifact artifact:0123456789abcdef01234567 busybox', 'run -it --stdin-artifact artifact:0123456789abcdef01234567 busybox', 'run -di --stdin-artifact artifact:0123456789abcdef01234567 busybox', 'run -i --stdin-artifact /etc/passwd busybox']) {
+    usage(bad, "--stdin-artifact is set by the CLI door for `run -i` (without -t or -d): artifact:ID\nSee 'docker run --help'.");
+  }
+});

@@ -28,7 +28,8 @@ export const containerCreate = defineCommand({
   },
   async run(spec, ctx) {
     if (spec.noTerminalNote) ctx.output('stderr', 'dockops: -i/-t ignored: there is no terminal here; output is captured\n');
-    const container = await createContainer(ctx, spec, false, 'create');
+    // docker create attaches stdout and stderr (Config.AttachStdout/Stderr) unless -a says otherwise.
+    const container = await createContainer(ctx, spec, true, 'create');
     return { exitCode: 0, stdout: `${container.id}\n`, stderr: '', streamed: false, truncated: false, data: { id: container.id } };
   },
 });

@@ -8,13 +8,23 @@ import { z } from 'zod';
 import { UsageError } from '../../errors.js';
 import { seeHelp } from '../parse.js';
 import { goParseInt10, goParseUint16 } from './go-values.js';
+import { ramBytes } from './resources.js';
 
 export const Ulimit = z.object({ Name: z.string(), Soft: z.number().int(), Hard: z.number().int() });
 export const Device = z.object({ PathOnHost: z.string(), PathInContainer: z.string(), CgroupPermissions: z.string() });
+export const WeightDevice = z.object({ Path: z.string(), Weight: z.number().int() });
+export const ThrottleDevice = z.object({ Path: z.string(), Rate: z.number().int() });
+export const DeviceRequest = z.object({
+  Driver: z.string(),
+  Count: z.number().int(),
+  DeviceIDs: z.array(z.string()).nullable(),
+  Capabilities: z.array(z.array(z.string())),
+  Options: z.record(z.string(), z.string()),
+});
 
-/** pflag's refusal of a flag's value: `invalid argument "X" for "--flag" flag: why`. */
+/** pflag's refusal of a flag's value: `invalid argument "X" for "--flag" flag: why` (X quoted as Go's %q). */
 export function badValue(raw: string, flag: string, why: string, path: string): never {
-  throw new UsageError(`invalid argument "${raw}" for "${flag}" flag: ${why}\n${seeHelp(path)}`);
+  throw new UsageError(`invalid argument ${JSON.stringify(raw)} for "${flag}" flag: ${why}\n${seeHelp(path)}`);
 }
 
 /** docker's reportError for what its parse() refuses: `docker: why.` and the pointer to help. */
@@ -120,4 +130,129 @@ export function securityOpt(raw: string, path: string): string {
     report(`--security-opt ${raw}: dockops does not read seccomp profiles: the path would be a file on the dockops host, not yours`, path);
   }
   return raw;
+}
+
+// validateDeviceCgroupRule's regexp: `type major:minor mode`.
+const DEVICE_CGROUP_RULE = /^[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}$/;
+
+/** --device-cgroup-rule, checked as docker's ListOpts validator does. */
+export function deviceCgroupRule(raw: string, path: string): string {
+  if (!DEVICE_CGROUP_RULE.test(raw)) badValue(raw, '--device-cgroup-rule', `invalid device cgroup format '${raw}'`, path);
+  return raw;
+}
+
+/** The shared start of ValidateWeightDevice and ValidateThrottle*Device: `/dev/…:VALUE`. */
+function devicePair(raw: string, flag: string, path: string): [string, string] {
+  const colon = raw.indexOf(':');
+  if (colon < 0) badValue(raw, flag, `bad format: ${raw}`, path);
+  const dev = raw.slice(0, colon);
+  if (!dev.startsWith('/dev/')) badValue(raw, flag, `bad format for device path: ${raw}`, path);
+  return [dev, raw.slice(colon + 1)];
+}
+
+/** opts.ValidateWeightDevice: `/dev/PATH:WEIGHT`, WEIGHT 0 or 10..1000 (strconv.ParseUint base 10). */
+export function weightDevice(raw: string, path: string): z.infer<typeof WeightDevice> {
+  const [dev, w] = devicePair(raw, '--blkio-weight-device', path);
+  const n = /^\d+$/.test(w) && BigInt(w) < 2n ** 64n ? Number(w) : -1;
+  if (n < 0 || (n > 0 && (n < 10 || n > 1000))) badValue(raw, '--blkio-weight-device', `invalid weight for device: ${raw}`, path);
+  return { Path: dev, Weight: n };
+}
+
+/** opts.ValidateThrottleBpsDevice: `/dev/PATH:RATE`, RATE a go-units RAMInBytes size (1mb, 512k, 1024). */
+export function throttleBps(raw: string, flag: string, path: string): z.infer<typeof ThrottleDevice> {
+  const [dev, r] = devicePair(raw, flag, path);
+  const n = ramBytes(r);
+  if (n === undefined || n < 0) {
+    badValue(raw, flag, `invalid rate for device: ${raw}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb`, path);
+  }
+  return { Path: dev, Rate: n as number };
+}
+
+/** opts.ValidateThrottleIOpsDevice: `/dev/PATH:N`, N an unsigned integer (base 10). */
+export function throttleIops(raw: string, flag: string, path: string): z.infer<typeof ThrottleDevice> {
+  const [dev, r] = devicePair(raw, flag, path);
+  if (!/^\d+$/.test(r) || BigInt(r) >= 2n ** 64n) badValue(raw, flag, `invalid rate for device: ${raw}. The correct format is <device-path>:<number>. Number must be a positive integer`, path);
+  return { Path: dev, Rate: Number(r) };
+}
+
+/** One line of Go's encoding/csv (comma-separated, `"` quoting with `""`), or Go's error text. */
+export function goCsvLine(line: string): string[] | string {
+  if (line === '') return 'EOF';
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let field = '';
+      let j = i + 1;
+      for (;;) {
+        const q = line.indexOf('"', j);
+        if (q < 0) return `parse error on line 1, column ${line.length + 1}: extraneous or missing " in quoted-field`;
+        field += line.slice(j, q);
+        if (line[q + 1] === '"') {
+          field += '"';
+          j = q + 2;
+          continue;
+        }
+        if (q + 1 < line.length && line[q + 1] !== ',') return `parse error on line 1, column ${q + 1}: extraneous or missing " in quoted-field`;
+        i = q + 1;
+        break;
+      }
+      out.push(field);
+    } else {
+      const c = line.indexOf(',', i);
+      const field = c < 0 ? line.slice(i) : line.slice(i, c);
+      const bare = field.indexOf('"');
+      if (bare >= 0) return `parse error on line 1, column ${i + bare + 1}: bare " in non-quoted-field`;
+      out.push(field);
+      i = c < 0 ? line.length : c;
+    }
+    if (i >= line.length) return out;
+    i++; // the comma
+    if (i === line.length) {
+      out.push('');
+      return out;
+    }
+  }
+}
+
+/**
+ * opts.GpuOpts.Set: `all`, `N`, or CSV of count=, device=, driver=, capabilities=, options=;
+ * a field without `=` is the count. Count defaults to 1 unless devices are named; `gpu` is
+ * always among the capabilities.
+ */
+export function parseGpus(raw: string, path: string): z.infer<typeof DeviceRequest> {
+  const bad = (why: string): never => badValue(raw, '--gpus', why, path);
+  const fields = goCsvLine(raw);
+  if (typeof fields === 'string') bad(fields);
+  const count = (s: string) => {
+    if (s === 'all') return -1;
+    const n = /^[+-]?\d+$/.test(s) && Math.abs(Number(s)) < 2 ** 63 ? Number(s) : undefined;
+    return n ?? bad(`count must be an integer: strconv.Atoi: parsing ${JSON.stringify(s)}: ${/^[+-]?\d+$/.test(s) ? 'value out of range' : 'invalid syntax'}`);
+  };
+  const req: z.infer<typeof DeviceRequest> = { Driver: '', Count: 0, DeviceIDs: null, Capabilities: [], Options: {} };
+  const seen = new Set<string>();
+  for (const field of fields as string[]) {
+    const eq = field.indexOf('=');
+    const key = eq < 0 ? field : field.slice(0, eq);
+    if (seen.has(key)) bad(`gpu request key '${key}' can be specified only once`);
+    seen.add(key);
+    if (eq < 0) {
+      seen.add('count');
+      req.Count = count(key);
+      continue;
+    }
+    const value = field.slice(eq + 1);
+    if (key === 'driver') req.Driver = value;
+    else if (key === 'count') req.Count = count(value);
+    else if (key === 'device') req.DeviceIDs = value.split(',');
+    else if (key === 'capabilities') req.Capabilities = [[...value.split(','), 'gpu']];
+    else if (key === 'options') {
+      const opts = goCsvLine(value);
+      if (typeof opts === 'string') bad(`failed to read gpu options: ${opts}`);
+      req.Options = Object.fromEntries((opts as string[]).map((o) => (o.includes('=') ? [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)] : [o, ''])));
+    } else bad(`unexpected key '${key}' in '${field}'`);
+  }
+  if (!seen.has('count') && req.DeviceIDs === null) req.Count = 1;
+  if (!req.Capabilities.length) req.Capabilities = [['gpu']];
+  return req;
 }

@@ -10,7 +10,10 @@ import { UsageError } from '../../errors.js';
 import { seeHelp, type FlagDef, type Parsed } from '../parse.js';
 import { ramInBytes } from './resources.js';
 import { canonicalIp, goDurationNs, isMac } from './go-values.js';
-import { Device, Ulimit, badValue, dnsSearch, parseDevice, parseExpose, parseUlimit, report, securityOpt, sysctl } from './docker-opts.js';
+import {
+  Device, DeviceRequest, ThrottleDevice, Ulimit, WeightDevice, badValue, deviceCgroupRule, dnsSearch, parseDevice, parseExpose, parseGpus, parseUlimit, report, securityOpt,
+  sysctl, throttleBps, throttleIops, weightDevice,
+} from './docker-opts.js';
 import { kvMap } from '../kv.js';
 
 /** Engine API names (Config, HostConfig, the endpoint); only what was given is set. */
@@ -23,6 +26,9 @@ export const ExtrasSpec = z.object({
   StopSignal: z.string().optional(),
   StopTimeout: z.number().int().optional(),
   MacAddress: z.string().optional(),
+  Domainname: z.string().optional(),
+  /** -a/--attach: the streams named (stdin, stdout, stderr), lower-cased as docker keeps them. */
+  attach: z.array(z.enum(['stdin', 'stdout', 'stderr'])).optional(),
   /** --expose, as ExposedPorts keys ("80/tcp"). */
   expose: z.array(z.string()).optional(),
   // HostConfig
@@ -48,10 +54,24 @@ export const ExtrasSpec = z.object({
   CgroupnsMode: z.string().optional(),
   Devices: z.array(Device).optional(),
   SecurityOpt: z.array(z.string()).optional(),
+  OomScoreAdj: z.number().int().optional(),
+  Runtime: z.string().optional(),
+  Isolation: z.string().optional(),
+  StorageOpt: z.record(z.string(), z.string()).optional(),
+  VolumeDriver: z.string().optional(),
+  CgroupParent: z.string().optional(),
+  DeviceCgroupRules: z.array(z.string()).optional(),
+  BlkioWeightDevice: z.array(WeightDevice).optional(),
+  BlkioDeviceReadBps: z.array(ThrottleDevice).optional(),
+  BlkioDeviceWriteBps: z.array(ThrottleDevice).optional(),
+  BlkioDeviceReadIOps: z.array(ThrottleDevice).optional(),
+  BlkioDeviceWriteIOps: z.array(ThrottleDevice).optional(),
+  DeviceRequests: z.array(DeviceRequest).optional(),
   // The endpoint on --network, and the create query
   aliases: z.array(z.string()).optional(),
   ipv4: z.string().optional(),
   ipv6: z.string().optional(),
+  linkLocalIps: z.array(z.string()).optional(),
   platform: z.string().optional(),
   /** --label-file: uploaded files (artifact ids) read by the worker, as --env-file is. */
   labelFile: z.array(z.string().regex(/^[0-9a-f]{24}$/)).optional(),
@@ -59,16 +79,36 @@ export const ExtrasSpec = z.object({
 export type ExtrasSpec = z.infer<typeof ExtrasSpec>;
 
 /** The fields of ExtrasSpec that go in the create body's Config and HostConfig as they are. */
-export const CONFIG_FIELDS = ['Healthcheck', 'StopSignal', 'StopTimeout', 'MacAddress'] as const;
+export const CONFIG_FIELDS = ['Healthcheck', 'StopSignal', 'StopTimeout', 'MacAddress', 'Domainname'] as const;
 export const HOST_CONFIG_FIELDS = [
   'ExtraHosts', 'Dns', 'DnsSearch', 'DnsOptions', 'Init', 'ReadonlyRootfs', 'ShmSize', 'Tmpfs', 'Ulimits', 'CapDrop', 'MemorySwappiness', 'OomKillDisable',
   'LogConfig', 'GroupAdd', 'Sysctls', 'PidMode', 'IpcMode', 'UTSMode', 'UsernsMode', 'CgroupnsMode', 'Devices', 'SecurityOpt',
+  'OomScoreAdj', 'Runtime', 'Isolation', 'StorageOpt', 'VolumeDriver', 'CgroupParent', 'DeviceCgroupRules', 'BlkioWeightDevice', 'BlkioDeviceReadBps',
+  'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps', 'DeviceRequests',
 ] as const;
 
 const DURATION = '(ms|s|m|h) (default 0s)';
 
 export const EXTRA_FLAGS: FlagDef[] = [
   { name: 'add-host', type: 'list', valueName: 'list', help: 'Add a custom host-to-IP mapping (host:ip)' },
+  { name: 'attach', short: 'a', type: 'list', valueName: 'list', help: 'Attach to STDIN, STDOUT or STDERR (run: only the streams named are shown; STDIN stays closed)' },
+  { name: 'blkio-weight-device', type: 'list', valueName: 'list', help: 'Block IO weight (relative device weight, /dev/PATH:WEIGHT)' },
+  { name: 'cgroup-parent', type: 'string', valueName: 'string', help: 'Optional parent cgroup for the container (subject to policy)' },
+  { name: 'cidfile', type: 'string', valueName: 'string', help: 'Write the container ID to the file (CLI door only: written on your machine)' },
+  { name: 'device-cgroup-rule', type: 'list', valueName: 'list', help: 'Add a rule to the cgroup allowed devices list (subject to policy)' },
+  { name: 'device-read-bps', type: 'list', valueName: 'list', help: 'Limit read rate (bytes per second) from a device' },
+  { name: 'device-read-iops', type: 'list', valueName: 'list', help: 'Limit read rate (IO per second) from a device' },
+  { name: 'device-write-bps', type: 'list', valueName: 'list', help: 'Limit write rate (bytes per second) to a device' },
+  { name: 'device-write-iops', type: 'list', valueName: 'list', help: 'Limit write rate (IO per second) to a device' },
+  { name: 'disable-content-trust', type: 'bool', default: true, help: 'Skip image verification (accepted; dockops does no content trust)' },
+  { name: 'domainname', type: 'string', valueName: 'string', help: 'Container NIS domain name' },
+  { name: 'gpus', type: 'list', valueName: 'gpu-request', help: "GPU devices to add to the container ('all' to pass all GPUs; subject to policy)" },
+  { name: 'isolation', type: 'string', valueName: 'string', help: 'Container isolation technology' },
+  { name: 'link-local-ip', type: 'list', valueName: 'list', help: 'Container IPv4/IPv6 link-local addresses' },
+  { name: 'oom-score-adj', type: 'int', valueName: 'int', help: "Tune host's OOM preferences (-1000 to 1000)" },
+  { name: 'runtime', type: 'string', valueName: 'string', help: 'Runtime to use for this container' },
+  { name: 'storage-opt', type: 'list', valueName: 'list', help: 'Storage driver options for the container' },
+  { name: 'volume-driver', type: 'string', valueName: 'string', help: 'Optional volume driver for the container' },
   { name: 'cap-drop', type: 'list', valueName: 'list', help: 'Drop Linux capabilities' },
   { name: 'cgroupns', type: 'string', valueName: 'string', help: "Cgroup namespace to use (host|private); 'host' is subject to policy" },
   { name: 'device', type: 'list', valueName: 'list', help: 'Add a host device to the container (subject to policy)' },
@@ -153,11 +193,25 @@ function healthcheck(p: Parsed, path: string): ExtrasSpec['Healthcheck'] {
   return { Test: cmd ? ['CMD-SHELL', cmd] : undefined, Interval: interval, Timeout: timeout, StartPeriod: start, Retries: retries };
 }
 
+/** validateAttach: stdin, stdout or stderr in any case, kept lower-cased. */
+function attachStream(raw: string, path: string): 'stdin' | 'stdout' | 'stderr' {
+  const s = raw.toLowerCase();
+  if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr') badValue(raw, '-a, --attach', 'valid streams are STDIN, STDOUT and STDERR', path);
+  return s as 'stdin' | 'stdout' | 'stderr';
+}
+
+/** parseStorageOpts: KEY=VALUE, split at the first '='. */
+function storageOpt(raw: string, path: string): [string, string] {
+  const eq = raw.indexOf('=');
+  if (eq < 0) report('invalid storage option', path);
+  return [raw.slice(0, eq), raw.slice(eq + 1)];
+}
+
 /** The flags of EXTRA_FLAGS given, as Engine API fields; docker's errors (exit 125) for bad values. */
 export function parseExtras(p: Parsed, path: string): ExtrasSpec {
   const given = (n: string) => p.given.has(n);
   const list = (n: string) => (p.flags[n] as string[]) ?? [];
-  const nonEmpty = (xs: string[]) => (xs.length ? xs : undefined);
+  const nonEmpty = <T,>(xs: T[]) => (xs.length ? xs : undefined);
   const swappiness = p.flags['memory-swappiness'] as number;
   if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) report(`invalid value: ${swappiness}. Valid memory swappiness range is 0-100`, path);
   const mac = (p.flags['mac-address'] as string) || undefined;
@@ -209,9 +263,26 @@ export function parseExtras(p: Parsed, path: string): ExtrasSpec {
     ...namespaces(p, path),
     Devices: list('device').map((d) => parseDevice(d, path)),
     SecurityOpt: nonEmpty(list('security-opt').map((s) => securityOpt(s, path))),
+    Domainname: (p.flags.domainname as string) || undefined,
+    attach: nonEmpty(list('attach').map((a) => attachStream(a, path))),
+    OomScoreAdj: given('oom-score-adj') ? (p.flags['oom-score-adj'] as number) : undefined,
+    Runtime: (p.flags.runtime as string) || undefined,
+    Isolation: (p.flags.isolation as string) || undefined,
+    StorageOpt: list('storage-opt').length ? Object.fromEntries(list('storage-opt').map((o) => storageOpt(o, path))) : undefined,
+    VolumeDriver: (p.flags['volume-driver'] as string) || undefined,
+    CgroupParent: (p.flags['cgroup-parent'] as string) || undefined,
+    DeviceCgroupRules: nonEmpty(list('device-cgroup-rule').map((r) => deviceCgroupRule(r, path))),
+    // Sent empty when not given, as the docker CLI does.
+    BlkioWeightDevice: list('blkio-weight-device').map((w) => weightDevice(w, path)),
+    BlkioDeviceReadBps: nonEmpty(list('device-read-bps').map((v) => throttleBps(v, '--device-read-bps', path))),
+    BlkioDeviceWriteBps: nonEmpty(list('device-write-bps').map((v) => throttleBps(v, '--device-write-bps', path))),
+    BlkioDeviceReadIOps: nonEmpty(list('device-read-iops').map((v) => throttleIops(v, '--device-read-iops', path))),
+    BlkioDeviceWriteIOps: nonEmpty(list('device-write-iops').map((v) => throttleIops(v, '--device-write-iops', path))),
+    DeviceRequests: nonEmpty(list('gpus').map((g) => parseGpus(g, path))),
     aliases: nonEmpty(list('network-alias')),
     ipv4: (p.flags.ip as string) || undefined,
     ipv6: (p.flags.ip6 as string) || undefined,
+    linkLocalIps: nonEmpty(list('link-local-ip')),
     platform: (p.flags.platform as string) || undefined,
     labelFile: nonEmpty(list('label-file').map((f) => {
       const m = /^artifact:([0-9a-f]{24})$/.exec(f);

@@ -70,6 +70,7 @@ export const CONTAINER_FLAGS: FlagDef[] = [
   { name: 'label', short: 'l', type: 'list', valueName: 'list', help: 'Set meta data on a container' },
   { name: 'name', type: 'string', valueName: 'string', help: 'Assign a name to the container' },
   { name: 'network', type: 'string', valueName: 'network', help: 'Connect a container to a network' },
+  { name: 'net', type: 'string', valueName: 'network', help: 'Connect a container to a network', hidden: true },
   { name: 'privileged', type: 'bool', help: 'Give extended privileges to this container (subject to policy)' },
   { name: 'publish', short: 'p', type: 'list', valueName: 'list', help: "Publish a container's port(s) to the host" },
   { name: 'publish-all', short: 'P', type: 'bool', help: 'Publish all exposed ports to random ports' },
@@ -220,7 +221,15 @@ export function containerConfig(p: Parsed, path: string): ContainerConfigSpec {
   }
   const restart = p.flags.restart as string;
   if (!/^(no|always|unless-stopped|on-failure(:\d+)?)$/.test(restart)) fail(`invalid restart policy: ${restart}`, path);
-  const network = (p.flags.network as string) || undefined;
+  if (p.given.has('cidfile')) {
+    fail(`--cidfile ${p.flags.cidfile as string}: the container ID file is written on your machine, so only the CLI door takes it (\`dockops docker ${path} --cidfile FILE …\`); dockops never writes a path given in a command`, path);
+  }
+  // --net is docker's hidden name of --network; dockops connects one network when it creates the container.
+  const net = (p.flags.net as string) || undefined;
+  if (net && p.flags.network && net !== p.flags.network) {
+    fail(`--net ${net} and --network ${p.flags.network as string} name two networks: dockops connects one at create (add more with \`docker network connect\`)`, path);
+  }
+  const network = (p.flags.network as string) || net;
   if (network && p.given.has('network-alias') && (['default', 'bridge', 'host', 'none'].includes(network) || network.startsWith('container:'))) {
     fail('docker: network-scoped aliases are only supported for user-defined networks.', path);
   }
@@ -264,7 +273,7 @@ export function containerConfig(p: Parsed, path: string): ContainerConfigSpec {
 }
 
 /** The Engine API's create body for a ContainerConfigSpec; every container is labelled with its job. */
-export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boolean): Record<string, unknown> {
+export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boolean, stdin = false): Record<string, unknown> {
   const exposed: Record<string, object> = {};
   const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
   for (const p of c.ports) {
@@ -276,10 +285,10 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
   for (const key of x.expose ?? []) exposed[key] = {};
   const restart = c.restart?.split(':');
   const pick = (keys: readonly string[]) => Object.fromEntries(keys.filter((k) => (x as Record<string, unknown>)[k] !== undefined).map((k) => [k, (x as Record<string, unknown>)[k]]));
-  // --network-alias, --ip and --ip6 belong to the endpoint on --network; without one, docker 20.10 drops them.
+  // --network-alias, --ip, --ip6 and --link-local-ip belong to the endpoint on --network; without one, docker 20.10 drops them.
   const endpoint = {
     ...(x.aliases?.length ? { Aliases: x.aliases } : {}),
-    ...(x.ipv4 || x.ipv6 ? { IPAMConfig: { IPv4Address: x.ipv4, IPv6Address: x.ipv6 } } : {}),
+    ...(x.ipv4 || x.ipv6 || x.linkLocalIps?.length ? { IPAMConfig: { IPv4Address: x.ipv4 ?? '', IPv6Address: x.ipv6 ?? '', ...(x.linkLocalIps ? { LinkLocalIPs: x.linkLocalIps } : {}) } } : {}),
   };
   return {
     name: c.name,
@@ -294,10 +303,13 @@ export function createOptions(c: ContainerConfigSpec, jobId: string, attach: boo
     Hostname: c.hostname,
     Labels: { ...c.labels, 'dockops.job-id': jobId },
     ExposedPorts: exposed,
-    AttachStdin: false,
-    AttachStdout: attach,
-    AttachStderr: attach,
-    OpenStdin: false,
+    // -a names the streams (docker sets them for create too); STDIN stays closed either way.
+    // -i with an uploaded stdin (run through the CLI door): open, attached, closed after the upload ends.
+    AttachStdin: stdin || (x.attach ? x.attach.includes('stdin') : false),
+    AttachStdout: x.attach ? x.attach.includes('stdout') : attach,
+    AttachStderr: x.attach ? x.attach.includes('stderr') : attach,
+    OpenStdin: stdin,
+    StdinOnce: stdin,
     Tty: false,
     ...pick(CONFIG_FIELDS),
     HostConfig: {

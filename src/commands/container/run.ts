@@ -1,7 +1,9 @@
+import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import type Docker from 'dockerode';
 import { defineCommand } from '../define.js';
-import { DockerError, UnavailableError, daemonMessage, toDockerError } from '../../errors.js';
+import { DockerError, UnavailableError, UsageError, daemonMessage, toDockerError } from '../../errors.js';
+import { seeHelp, type FlagDef } from '../parse.js';
 import { demux } from '../../docker/streams.js';
 import { familiarString, parseRef, withDefaultTag } from '../../docker/refs.js';
 import { pullImage } from '../image/pull.js';
@@ -12,11 +14,21 @@ import { applyUploadedFiles } from './uploaded-files.js';
 
 export { parseEnvFile, parseLabelFile } from './uploaded-files.js';
 
+/** The flags `run` has and `create` has not. */
+export const RUN_ONLY_FLAGS: FlagDef[] = [
+  { name: 'detach', short: 'd', type: 'bool', help: 'Run container in background and print container ID' },
+  { name: 'detach-keys', type: 'string', valueName: 'string', help: 'Override the key sequence for detaching a container (accepted; no effect: dockops has no terminal to detach from)' },
+  { name: 'sig-proxy', type: 'bool', default: true, help: 'Proxy received signals to the process (accepted; no effect: no terminal sends signals; cancel the job to kill the container)' },
+  { name: 'stdin-artifact', type: 'string', valueName: 'string', hidden: true, help: "artifact:ID of the uploaded stdin for -i (set by the CLI door: `… | dockops docker run -i IMAGE`)" },
+];
+
 export const ContainerRunSpec = ContainerConfigSpec.extend({
   kind: z.literal('container.run'),
   detach: z.boolean(),
   /** -i/-t were given: said once on stderr, since there is no terminal to attach. */
   noTerminalNote: z.boolean(),
+  /** -i with the CLI's stdin uploaded (an artifact followed while it arrives): copied into the container's STDIN, then closed. */
+  stdin: z.string().regex(/^[0-9a-f]{24}$/).optional(),
 });
 export type ContainerRunSpec = z.infer<typeof ContainerRunSpec>;
 
@@ -64,10 +76,10 @@ async function engineCreate(ctx: RunContext, opts: Record<string, unknown>): Pro
 }
 
 /** Creates the container, pulling the image first when it is missing (as `docker run` does). */
-export async function createContainer(ctx: RunContext, c: ContainerConfigSpec, attach: boolean, cmdPath = 'run'): Promise<Docker.Container> {
+export async function createContainer(ctx: RunContext, c: ContainerConfigSpec, attach: boolean, cmdPath = 'run', stdin = false): Promise<Docker.Container> {
   if (c.volumesFrom.length) await checkVolumesFrom(ctx.docker, c.volumesFrom, ctx.policy ?? CLOSED_POLICY);
   await checkJoinedNamespaces(ctx.docker, { pid: c.extras?.PidMode, ipc: c.extras?.IpcMode }, ctx.policy ?? CLOSED_POLICY);
-  const opts = createOptions(c, ctx.jobId, attach);
+  const opts = createOptions(c, ctx.jobId, attach, stdin);
   await applyUploadedFiles(ctx, c, opts, cmdPath);
   const ref = familiarString(withDefaultTag(parseRef(c.image)));
   const pull = async () => {
@@ -186,7 +198,18 @@ async function engineStayed(ctx: RunContext, exitCode: number): Promise<void> {
 }
 
 async function runForeground(spec: ContainerRunSpec, ctx: RunContext, container: Docker.Container): Promise<JobResult> {
-  const attach = (await container.attach({ stream: true, stdout: true, stderr: true, logs: false } as any)) as unknown as NodeJS.ReadableStream;
+  // -a STDOUT/-a STDERR: only the streams named are shown (none for -a STDIN alone).
+  const streams = spec.extras?.attach;
+  const stdout = !streams || streams.includes('stdout');
+  const stderr = !streams || streams.includes('stderr');
+  const attach = (spec.stdin
+    ? await container.attach({ stream: true, stdin: true, stdout, stderr, logs: false, hijack: true } as any)
+    : stdout || stderr
+      ? await container.attach({ stream: true, stdout, stderr, logs: false } as any)
+      : new PassThrough().end()) as unknown as NodeJS.ReadableStream;
+  // -i: the uploaded stdin, followed while it arrives, into the container's STDIN; then closed (StdinOnce).
+  const feeding = spec.stdin ? feedStdin(ctx, spec.stdin, attach as unknown as NodeJS.WritableStream) : undefined;
+  feeding?.catch(() => undefined);
   const ended = new Promise<void>((resolve) => {
     attach.on('end', resolve);
     attach.on('close', resolve);
@@ -218,10 +241,43 @@ async function runForeground(spec: ContainerRunSpec, ctx: RunContext, container:
     return { exitCode: res.StatusCode, stdout: '', stderr: '', streamed: true, truncated: false, data: { id: container.id } };
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
+    if (feeding) await Promise.race([feeding.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+    if (spec.stdin) await dropStdin(ctx, spec.stdin);
     // A cancelled job ends only once its container is stopped: nothing keeps running unseen.
     if (killing) await killing;
     (attach as unknown as { destroy?: () => void }).destroy?.();
   }
+}
+
+/**
+ * Copies the uploaded stdin into the hijacked attach connection, then half-closes it: the engine
+ * closes the container's STDIN (StdinOnce), and the output keeps coming on the same connection.
+ */
+async function feedStdin(ctx: RunContext, id: string, conn: NodeJS.WritableStream): Promise<void> {
+  const socket = conn as NodeJS.WritableStream & { destroyed?: boolean; end(): void };
+  try {
+    const source = await ctx.artifacts.stream(id, ctx.signal);
+    for await (const chunk of source) {
+      if (socket.destroyed) return;
+      if (!socket.write(chunk as Buffer)) await new Promise<void>((r) => { socket.once('drain', r); socket.once('close', r); });
+    }
+  } catch (err) {
+    // An upload cut off (the CLI went away): the container gets end-of-file, and the job says so.
+    ctx.output('stderr', `dockops: stdin ended early: ${(err as Error).message}\n`);
+  } finally {
+    if (!socket.destroyed) socket.end();
+  }
+}
+
+/**
+ * The stdin upload is read once: it does not stay in the artifact store. Only what the CLI door
+ * uploaded as stdin is removed: an artifact:ID of another file given here is left as it was.
+ */
+async function dropStdin(ctx: RunContext, id: string): Promise<void> {
+  if ((await ctx.artifacts.stat(id))?.name !== 'stdin') return;
+  const { rm } = await import('node:fs/promises');
+  const path = await import('node:path');
+  await rm(path.join(ctx.artifacts.root, id), { recursive: true, force: true }).catch(() => undefined);
 }
 
 /**
@@ -278,14 +334,25 @@ export const containerRun = defineCommand({
   summary: 'Run a command in a new container',
   args: { min: 1 },
   interspersed: false,
-  flags: [{ name: 'detach', short: 'd', type: 'bool', help: 'Run container in background and print container ID' }, ...CONTAINER_FLAGS],
+  flags: [...RUN_ONLY_FLAGS, ...CONTAINER_FLAGS],
   spec: ContainerRunSpec,
   toSpec(p) {
+    // docker's runContainer: -a names streams to attach to, which a detached run has none of.
+    if (p.flags.detach && (p.flags.attach as string[]).length) throw new UsageError('Conflicting options: -a and -d', 1);
+    let stdin: string | undefined;
+    if (p.given.has('stdin-artifact')) {
+      const m = /^artifact:([0-9a-f]{24})$/.exec(p.flags['stdin-artifact'] as string);
+      if (!m || !p.flags.interactive || p.flags.tty || p.flags.detach) {
+        throw new UsageError(`--stdin-artifact is set by the CLI door for \`run -i\` (without -t or -d): artifact:ID\n${seeHelp('run')}`);
+      }
+      stdin = (m as RegExpExecArray)[1];
+    }
     return {
       kind: 'container.run' as const,
       ...containerConfig(p, 'run'),
       detach: p.flags.detach as boolean,
-      noTerminalNote: (p.flags.interactive as boolean) || (p.flags.tty as boolean),
+      noTerminalNote: !stdin && ((p.flags.interactive as boolean) || (p.flags.tty as boolean)),
+      stdin,
     };
   },
   async run(spec, ctx) {
@@ -295,7 +362,9 @@ export const containerRun = defineCommand({
     }
     if (spec.noTerminalNote) ctx.output('stderr', 'dockops: -i/-t ignored: there is no terminal here; output is captured\n');
     try {
-      const container = await createContainer(ctx, spec, !spec.detach);
+      const container = await createContainer(ctx, spec, !spec.detach, 'run', Boolean(spec.stdin));
+      // The container's ID as soon as it exists (the CLI door writes `--cidfile` from it).
+      ctx.progress({ container: container.id });
       if (spec.detach) {
         await start(ctx, container, spec.rm);
         return { exitCode: 0, stdout: `${container.id}\n`, stderr: '', streamed: false, truncated: false, data: { id: container.id } };

@@ -345,7 +345,8 @@ export function apiRouter(deps: ApiDeps): Router {
         // Re-read the job: the copy above may predate its completion (and so its result).
         const fresh = done ? await deps.jobs.get(id) : undefined;
         const view = fresh ? withLinks(await jobView(fresh), deps.links, deps.jobLinkTtlMs) : undefined;
-        return { status: 200, body: { entries, next, state, done, job: view } };
+        // progress: what the job reports while it runs (the CLI takes `run --cidfile`'s container ID from it).
+        return { status: 200, body: { entries, next, state, done, job: view, progress: done ? undefined : job.progress } };
       });
       if (answer) res.status(answer.status).json(answer.body);
     } catch (err) {

@@ -58,11 +58,24 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
     } else process.exit(130);
   };
   process.once('SIGINT', onSigint);
+  let cid: CidFile | undefined;
+  let stdinUpload: { abort(): void } | undefined;
   try {
     const plan = planFiles(words, { stdinIsTTY: Boolean(process.stdin.isTTY), stdoutIsTTY: io.stdout === process.stdout && Boolean(process.stdout.isTTY), cwd: process.cwd() });
     if (plan.error) {
       err(plan.error);
       return 1;
+    }
+    // --cidfile: docker's refusal when the file exists, before anything is sent; made now (as docker
+    // does before it creates the container) and removed again if no container comes of the job.
+    const isRun = (words[0] === 'container' ? words[1] : words[0]) === 'run';
+    if (plan.cidfile) {
+      const opened = await openCidFile(plan.cidfile, isRun);
+      if ('error' in opened) {
+        err(opened.error);
+        return opened.exitCode;
+      }
+      cid = opened;
     }
     if (plan.build) {
       const { prepareBuildContext, packBuildContext } = await import('./build-context.js');
@@ -122,6 +135,16 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
         plan.args[plan.upload.index] = `${plan.upload.prefix}artifact:${up.body.id}`;
       }
     }
+    if (plan.stdin) {
+      // Followed by the worker while it arrives, as `load` reads its upload; the job starts at once.
+      const up = await uploadFollow(`${url}/api/artifacts?name=stdin`, token, process.stdin);
+      if (up.status !== 201 || !up.first?.id) {
+        err(up.first?.message ?? `dockops: upload failed (${up.status})`);
+        return 1;
+      }
+      stdinUpload = up;
+      plan.args.splice(plan.stdin.index, 0, '--stdin-artifact', `artifact:${up.first.id}`);
+    }
     const submit = await requestJson('POST', `${url}/api/jobs`, token, { args: plan.args, host, door: 'cli', user: env.USER });
     if (submit.status === 200 && typeof submit.body.help === 'string') {
       io.stdout.write(submit.body.help);
@@ -137,11 +160,13 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
     const early = plan.download && plan.download !== '-' ? followDownload(url, token, jobId, plan.download, ac.signal) : undefined;
     let from = 0;
     for (;;) {
-      const r = await requestJson('GET', `${url}/api/jobs/${jobId}/logs?from=${from}&wait=20`, token, undefined, ac.signal);
+      // Until the container ID file is written, asked every second: docker writes it as soon as the container exists.
+      const r = await requestJson('GET', `${url}/api/jobs/${jobId}/logs?from=${from}&wait=${cid && !cid.written ? 1 : 20}`, token, undefined, ac.signal);
       if (r.status !== 200) {
         err(r.body.message ?? `dockops: the API answered ${r.status}`);
         return 1;
       }
+      if (cid && !cid.written && typeof r.body.progress?.container === 'string') await cid.write(r.body.progress.container);
       for (const e of r.body.entries as Array<{ s: string; t: string }>) {
         if (e.s === 'stdout') io.stdout.write(e.t);
         else if (e.s === 'stderr') io.stderr.write(e.t);
@@ -149,6 +174,12 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
       from = r.body.next;
       if (r.body.done) {
         const job = r.body.job;
+        // The container is gone: what is left of stdin has nowhere to go (`yes | … run -i … head -1`).
+        stdinUpload?.abort();
+        stdinUpload = undefined;
+        // The ID of the container the job made: in its result, or (a start that failed) in its progress.
+        const made = job.result?.data?.id ?? job.progress?.container;
+        if (cid && !cid.written && typeof made === 'string') await cid.write(made);
         if (job.state === 'failed' || job.result?.exitCode !== 0) await early?.settle(undefined);
         if (uploading) {
           // The job read the upload as it arrived; a failed upload is said, not hidden behind the job's error.
@@ -206,8 +237,56 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
     }
     throw e;
   } finally {
+    stdinUpload?.abort();
+    await cid?.close();
     uploading?.abort();
     process.removeListener('SIGINT', onSigint);
     closeAgents();
   }
+}
+
+interface CidFile {
+  written: boolean;
+  write(id: string): Promise<void>;
+  /** Removes the file when no ID was written in it (docker's cidFile.Close). */
+  close(): Promise<void>;
+}
+
+/**
+ * docker's newCIDFile: refused when FILE exists; otherwise created (empty) at once. Its words and
+ * exit codes: `create` prints them as they are (1); `run` as `docker: ….` with the help pointer,
+ * 125, or 127 for "no such file or directory" (runStartContainerErr).
+ */
+async function openCidFile(f: { given: string; path: string }, isRun: boolean): Promise<CidFile | { error: string; exitCode: number }> {
+  const { open, rm } = await import('node:fs/promises');
+  const refuse = (msg: string) =>
+    isRun
+      ? { error: `docker: ${msg}.\nSee 'docker run --help'.`, exitCode: /no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 125 }
+      : { error: msg, exitCode: 1 };
+  const { stat } = await import('node:fs/promises');
+  if (await stat(f.path).then(() => true, () => false)) return refuse(`container ID file found, make sure the other container isn't running or delete ${f.given}`);
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    // wx: made here or not at all (a file that appeared meanwhile is not truncated).
+    handle = await open(f.path, 'wx', 0o644);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return refuse(`container ID file found, make sure the other container isn't running or delete ${f.given}`);
+    const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+    return refuse(`failed to create the container ID file: open ${f.given}: ${why}`);
+  }
+  const cid: CidFile = {
+    written: false,
+    async write(id: string) {
+      if (cid.written || !/^[0-9a-f]{64}$/.test(id)) return;
+      cid.written = true;
+      await handle.writeFile(id);
+      await handle.sync().catch(() => undefined);
+    },
+    async close() {
+      await handle.close().catch(() => undefined);
+      if (!cid.written) await rm(f.path, { force: true });
+    },
+  };
+  return cid;
 }

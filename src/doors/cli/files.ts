@@ -22,6 +22,10 @@ export interface FilePlan {
   error?: string;
   /** `build DIR`: pack the directory here, upload it, and put `artifact:ID` in its place. */
   build?: BuildPlan;
+  /** run/create --cidfile FILE (taken out of the words): the container ID is written to `path`. */
+  cidfile?: { given: string; path: string };
+  /** `run -i`: upload stdin as it is read and put `--stdin-artifact artifact:ID` at `index` (after the verb). */
+  stdin?: { index: number };
 }
 
 const OUTPUT_VERBS = new Set(['save', 'image save', 'export', 'container export']);
@@ -32,7 +36,7 @@ const UPLOADED_RUN_FLAGS = ['--env-file', '--label-file'];
 /**
  * The flags of run/create that take their value as the next word, so the CLI can tell a value
  * from the image. Kept here so the CLI starts without loading the commands; a unit test holds it
- * to CONTAINER_FLAGS.
+ * to CONTAINER_FLAGS and run's own flags.
  */
 export const RUN_VALUE_FLAGS = new Set(
   (
@@ -41,14 +45,16 @@ export const RUN_VALUE_FLAGS = new Set(
     '--health-retries --health-start-period --health-timeout -h --hostname --ip --ip6 --ipc --kernel-memory -l --label --label-file --link --log-driver ' +
     '--log-opt --mac-address -m --memory --memory-reservation --memory-swap --memory-swappiness --mount --name --network --network-alias --pid --pids-limit ' +
     '--platform -p --publish --pull --restart --security-opt --shm-size --stop-signal --stop-timeout --sysctl --tmpfs -u --user --ulimit --userns --uts ' +
-    '-v --volume --volumes-from -w --workdir'
+    '-v --volume --volumes-from -w --workdir -a --attach --blkio-weight-device --cgroup-parent --cidfile --detach-keys --device-cgroup-rule --device-read-bps ' +
+    '--device-read-iops --device-write-bps --device-write-iops --domainname --gpus --isolation --link-local-ip --net --oom-score-adj --runtime --storage-opt ' +
+    '--volume-driver --stdin-artifact'
   ).split(' '),
 );
 const INPUT_VERBS = new Set(['load', 'image load']);
 
 function verbOf(words: string[]): { verb: string; rest: number } {
   const two = words.slice(0, 2).join(' ');
-  if (OUTPUT_VERBS.has(two) || INPUT_VERBS.has(two)) return { verb: two, rest: 2 };
+  if (OUTPUT_VERBS.has(two) || INPUT_VERBS.has(two) || two === 'container run' || two === 'container create') return { verb: two, rest: 2 };
   return { verb: words[0] ?? '', rest: 1 };
 }
 
@@ -97,23 +103,28 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
     return { args };
   }
   if (['run', 'create', 'container run', 'container create'].includes(verb)) {
-    // --env-file / --label-file FILE: upload it; the worker reads it, so its values never enter the job data.
-    for (let i = rest; i < words.length; i++) {
-      const w = words[i];
-      if (!w.startsWith('-')) break; // the image: flags end here
-      const flag = UPLOADED_RUN_FLAGS.find((f) => w === f || w.startsWith(`${f}=`));
-      if (flag && (w !== flag || i + 1 < words.length)) {
-        const eqForm = w !== flag;
-        const value = eqForm ? w.slice(flag.length + 1) : words[i + 1];
-        if (value.startsWith('artifact:')) {
-          if (!eqForm) i++;
-          continue;
-        }
-        return { args, upload: { source: path.resolve(io.cwd, value), index: eqForm ? i : i + 1, prefix: eqForm ? `${flag}=` : '' } };
-      }
-      if (RUN_VALUE_FLAGS.has(w)) i++;
+    // --cidfile FILE: written here, on this machine, once the job names its container; never sent.
+    let cidfile: FilePlan['cidfile'];
+    for (let i = rest; i < args.length; i++) {
+      const w = args[i];
+      if (!w.startsWith('-') || w === '--') break;
+      if (w === '--cidfile' && i + 1 < args.length) {
+        cidfile = { given: args[i + 1], path: path.resolve(io.cwd, args[i + 1]) };
+        args.splice(i, 2);
+        i--;
+      } else if (w.startsWith('--cidfile=')) {
+        const given = w.slice('--cidfile='.length);
+        cidfile = { given, path: path.resolve(io.cwd, given) };
+        args.splice(i, 1);
+        i--;
+      } else if (RUN_VALUE_FLAGS.has(w)) i++;
     }
-    return { args };
+    // `--cidfile ""` writes no file, as with docker.
+    if (cidfile?.given === '') cidfile = undefined;
+    const plan = planRunUpload(args, rest, io.cwd);
+    // `run -i` (no -t, no -d): this process's stdin goes to the container's, uploaded as it is read.
+    const stdin = verb.endsWith('run') && interactiveOnly(args, rest) ? { index: rest } : undefined;
+    return { ...plan, ...(cidfile ? { cidfile } : {}), ...(stdin ? { stdin } : {}) };
   }
   if (verb === 'cp' || verb === 'container cp') {
     const pos: number[] = [];
@@ -172,6 +183,60 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
       if (w === '-' && io.stdinIsTTY) return { args, error: 'requested import from stdin, but stdin is empty' };
       return { args, upload: { source: w === '-' ? '-' : path.resolve(io.cwd, w), index: i, prefix: '' } };
     }
+  }
+  return { args };
+}
+
+/** Short flags of run/create that take a value: in `-it` style groups, the rest of the word is that value. */
+const SHORT_VALUE = new Set([...RUN_VALUE_FLAGS].filter((f) => /^-[a-zA-Z]$/.test(f)).map((f) => f[1]));
+
+/** True when the flags (up to the image) ask for -i without -t or -d, as docker's pflag reads them. */
+function interactiveOnly(args: string[], rest: number): boolean {
+  const bool = (v: string) => ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v);
+  const seen: Record<string, boolean> = { i: false, t: false, d: false };
+  const long: Record<string, string> = { interactive: 'i', tty: 't', detach: 'd' };
+  for (let i = rest; i < args.length; i++) {
+    const w = args[i];
+    if (w === '--' || !w.startsWith('-') || w === '-') break;
+    if (w.startsWith('--')) {
+      const [name, value] = w.slice(2).split(/=(.*)/s);
+      if (long[name]) seen[long[name]] = value === undefined ? true : bool(value);
+      else if (value === undefined && RUN_VALUE_FLAGS.has(`--${name}`)) i++;
+      continue;
+    }
+    for (let k = 1; k < w.length; k++) {
+      const c = w[k];
+      if (c in seen) {
+        if (w[k + 1] === '=') {
+          seen[c] = bool(w.slice(k + 2));
+          break;
+        }
+        seen[c] = true;
+      } else if (SHORT_VALUE.has(c)) {
+        if (k === w.length - 1) i++;
+        break;
+      }
+    }
+  }
+  return seen.i && !seen.t && !seen.d;
+}
+
+/** --env-file / --label-file FILE of run/create: upload it; the worker reads it, so its values never enter the job data. */
+function planRunUpload(args: string[], rest: number, cwd: string): FilePlan {
+  for (let i = rest; i < args.length; i++) {
+    const w = args[i];
+    if (!w.startsWith('-')) break; // the image: flags end here
+    const flag = UPLOADED_RUN_FLAGS.find((f) => w === f || w.startsWith(`${f}=`));
+    if (flag && (w !== flag || i + 1 < args.length)) {
+      const eqForm = w !== flag;
+      const value = eqForm ? w.slice(flag.length + 1) : args[i + 1];
+      if (value.startsWith('artifact:')) {
+        if (!eqForm) i++;
+        continue;
+      }
+      return { args, upload: { source: path.resolve(cwd, value), index: eqForm ? i : i + 1, prefix: eqForm ? `${flag}=` : '' } };
+    }
+    if (RUN_VALUE_FLAGS.has(w)) i++;
   }
   return { args };
 }
