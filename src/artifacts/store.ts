@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline as chain, Readable, Transform } from 'node:stream';
@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { BufferRelease, ReleasingStream } from '../ops/memory.js';
+import { DirectFileStream } from '../ops/durable.js';
 
 /** A file a job made or a person uploaded (save -o, export -o, load -i, …). */
 export const Artifact = z.object({
@@ -76,7 +77,8 @@ export class ArtifactStore {
     });
     const partial = path.join(dir, `.partial-${safe}`);
     try {
-      await pipeline(source, meter, createWriteStream(partial, { mode: 0o600, highWaterMark: 4 << 20 }));
+      // Each chunk written at once (ops/durable.ts): dead as soon as it is written, no pool round trip.
+      await pipeline(source, meter, new DirectFileStream(partial));
       await rename(partial, path.join(dir, safe));
       const a: Artifact = { id, name: safe, size, sha256: hash.digest('hex'), createdAt: new Date().toISOString(), jobId };
       await writeFile(path.join(dir, META), JSON.stringify(a));

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { SyncedFileStream, syncDir, writeFileDurably } from '../ops/durable.js';
+import { DirectFileStream, syncDir, writeFileDurably } from '../ops/durable.js';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -116,7 +116,7 @@ export class LocalTarget implements BackupTarget {
     const partial = path.join(path.dirname(final), `.partial-${path.basename(final)}`);
     // On disk as it is written, and whole before the rename: a crash never leaves a renamed archive
     // (or, after it, a manifest) whose data had not reached the disk.
-    const stream = new SyncedFileStream(partial);
+    const stream = new DirectFileStream(partial, { durable: true });
     return {
       stream,
       async commit() {

@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { SyncedFileStream, writeFileDurably } from '../../src/ops/durable.js';
+import { DirectFileStream, writeFileDurably } from '../../src/ops/durable.js';
 
-/** SyncedFileStream and writeFileDurably on the real filesystem (the flushes themselves cannot be seen from here: content, modes, errors and leftovers can). */
-test('SyncedFileStream writes every byte in order across background flushes, with the mode asked', async () => {
+/** DirectFileStream and writeFileDurably on the real filesystem (the flushes themselves cannot be seen from here: content, modes, errors and leftovers can). */
+test('DirectFileStream writes every byte in order across background flushes, with the mode asked', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-durable-'));
   try {
     const file = path.join(dir, 'a.bin');
@@ -22,7 +22,7 @@ test('SyncedFileStream writes every byte in order across background flushes, wit
     }
     const want = createHash('sha256');
     for (const c of chunks) want.update(c);
-    const s = new SyncedFileStream(file, 0o640);
+    const s = new DirectFileStream(file, { mode: 0o640, durable: true });
     await pipeline(Readable.from(chunks), s);
     assert.equal(s.writableFinished, true);
     assert.equal(statSync(file).size, 80 << 20);
@@ -33,11 +33,11 @@ test('SyncedFileStream writes every byte in order across background flushes, wit
   }
 });
 
-test('SyncedFileStream fails the pipeline when the file cannot be made, and destroy closes what it opened', async () => {
+test('DirectFileStream fails the pipeline when the file cannot be made, and destroy closes what it opened', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-durable-'));
   try {
-    await assert.rejects(pipeline(Readable.from([Buffer.from('x')]), new SyncedFileStream(path.join(dir, 'missing', 'a.bin'))), /ENOENT/);
-    const s = new SyncedFileStream(path.join(dir, 'b.bin'));
+    await assert.rejects(pipeline(Readable.from([Buffer.from('x')]), new DirectFileStream(path.join(dir, 'missing', 'a.bin'), { durable: true })), /ENOENT/);
+    const s = new DirectFileStream(path.join(dir, 'b.bin'), { durable: true });
     s.write(randomBytes(1 << 20));
     await new Promise((r) => setTimeout(r, 20));
     s.destroy();

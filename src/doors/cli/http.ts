@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { DirectFileStream } from '../../ops/durable.js';
 import { rename, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -169,7 +169,8 @@ export function followDownload(url: string, token: string, jobId: string, target
       await new Promise((res) => setTimeout(res, pause));
     }
     if (!id || !/^[0-9a-f]{24}$/.test(id)) return undefined;
-    const out = createWriteStream(tmp);
+    // Each chunk written at once (ops/durable.ts): no buffers held for the thread pool.
+    const out = new DirectFileStream(tmp, { mode: 0o666 });
     const hash = createHash('sha256');
     const u = new URL(`${url}/api/artifacts/${id}?follow=1`);
     const mod = u.protocol === 'https:' ? https : http;
