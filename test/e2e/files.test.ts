@@ -224,6 +224,39 @@ test('create --label-file: the CLI uploads the file among other run flags; the l
   }
 });
 
+test('run/create with several --env-file and --label-file: the CLI uploads each, in order, as the docker CLI reads them; a missing one is refused in docker\'s words', async () => {
+  const [first, second, labels] = [path.join(dir, 'first.env'), path.join(dir, 'second.env'), path.join(dir, 'more.labels')];
+  writeFileSync(first, 'A=1\nB=from-first\n');
+  writeFileSync(second, 'B=from-second\nC=3\n');
+  writeFileSync(labels, 'team=ops\n');
+  const r = await cli(svc, ['run', '--rm', '--env-file', first, `--env-file=${second}`, '--label-file', labels, 'busybox', 'sh', '-c', 'echo "$A|$B|$C"']);
+  assert.equal(r.code, 0, r.stderr);
+  const theirs = dockerCli(['run', '--rm', '--env-file', first, `--env-file=${second}`, '--label-file', labels, 'busybox', 'sh', '-c', 'echo "$A|$B|$C"']);
+  assert.equal(r.stdout, theirs.stdout);
+  assert.equal(r.stdout, '1|from-second|3\n');
+  const [ours, cliName] = [uniqueName('mf-ours'), uniqueName('mf-cli')];
+  try {
+    const c = await cli(svc, ['create', '--name', ours, '--label-file', labels, '--env-file', first, '--env-file', second, 'busybox', 'true']);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(dockerCli(['create', '--name', cliName, '--label-file', labels, '--env-file', first, '--env-file', second, 'busybox', 'true']).status, 0);
+    const read = async (n: string) => {
+      const i = await docker().getContainer(n).inspect();
+      const l = { ...i.Config.Labels };
+      delete l['dockops.job-id'];
+      return { env: i.Config.Env, labels: l };
+    };
+    assert.deepEqual(await read(ours), await read(cliName));
+  } finally {
+    for (const n of [ours, cliName]) await docker().getContainer(n).remove({ force: true }).catch(() => undefined);
+  }
+  const missing = path.join(dir, 'missing.env');
+  const refused = await cli(svc, ['run', '--rm', '--env-file', first, '--env-file', missing, 'busybox', 'true']);
+  const docker125 = dockerCli(['run', '--rm', '--env-file', first, '--env-file', missing, 'busybox', 'true']);
+  assert.equal(refused.code, 125);
+  assert.equal(docker125.status, 125);
+  assert.equal(refused.stderr, docker125.stderr);
+});
+
 test('login --password-stdin: checked by the engine, kept server-side (0600), never in job data or logs; logout removes it', async () => {
   const { statSync } = await import('node:fs');
   const configDir = mkdtempSync(path.join(os.tmpdir(), 'dockops-dockercfg-'));

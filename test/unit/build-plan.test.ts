@@ -49,14 +49,24 @@ test('the build verb takes an uploaded context (artifact:ID) from every door; a 
   assert.equal(isArchive(corrupt), false, 'a bad checksum is no tar');
 });
 
-test('run/create: the CLI uploads --env-file or --label-file, telling flag values from the image by the flags run takes', async () => {
+test('run/create: the CLI uploads every --env-file and --label-file, telling flag values from the image by the flags run takes', async () => {
   const { CONTAINER_FLAGS } = await import('../../src/commands/container/run-options.js');
   const { RUN_ONLY_FLAGS } = await import('../../src/commands/container/run.js');
   const { RUN_VALUE_FLAGS } = await import('../../src/doors/cli/files.js');
   const expected = [...CONTAINER_FLAGS, ...RUN_ONLY_FLAGS].filter((f) => f.type !== 'bool').flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]);
   assert.deepEqual([...RUN_VALUE_FLAGS].sort(), expected.sort());
-  assert.deepEqual(planFiles(['run', '--dns', '1.1.1.1', '--label-file', 'labels', 'busybox'], io).upload, { source: '/home/me/app/labels', index: 4, prefix: '' });
-  assert.deepEqual(planFiles(['create', '--ulimit', 'nofile=1', '--label-file=l.txt', 'busybox'], io).upload, { source: '/home/me/app/l.txt', index: 3, prefix: '--label-file=' });
-  assert.deepEqual(planFiles(['run', '--env-file', 'artifact:0123456789abcdef01234567', '--env-file', 'a.env', 'busybox'], io).upload, { source: '/home/me/app/a.env', index: 4, prefix: '' });
-  assert.equal(planFiles(['run', 'busybox', '--label-file', 'x'], io).upload, undefined, 'after the image: the container\'s arguments');
+  const files = (words: string[]) => planFiles(words, io).runFiles;
+  assert.deepEqual(files(['run', '--dns', '1.1.1.1', '--label-file', 'labels', 'busybox']), [{ source: '/home/me/app/labels', given: 'labels', cmd: 'run', index: 4, prefix: '' }]);
+  assert.deepEqual(files(['create', '--ulimit', 'nofile=1', '--label-file=l.txt', 'busybox']), [{ source: '/home/me/app/l.txt', given: 'l.txt', cmd: 'create', index: 3, prefix: '--label-file=' }]);
+  assert.deepEqual(files(['run', '--env-file', 'artifact:0123456789abcdef01234567', '--env-file', 'a.env', 'busybox']), [{ source: '/home/me/app/a.env', given: 'a.env', cmd: 'run', index: 4, prefix: '' }]);
+  // Every one of them, in order, as docker reads them all.
+  assert.deepEqual(
+    files(['container', 'run', '--env-file', 'a.env', '-e', 'X=1', '--env-file=/etc/b.env', '--label-file', 'l', 'busybox']),
+    [
+      { source: '/home/me/app/a.env', given: 'a.env', cmd: 'container run', index: 3, prefix: '' },
+      { source: '/etc/b.env', given: '/etc/b.env', cmd: 'container run', index: 6, prefix: '--env-file=' },
+      { source: '/home/me/app/l', given: 'l', cmd: 'container run', index: 8, prefix: '' },
+    ],
+  );
+  assert.equal(files(['run', 'busybox', '--label-file', 'x']), undefined, 'after the image: the container\'s arguments');
 });

@@ -294,7 +294,7 @@ test('CLI door: --cidfile is taken out of the words sent and kept as a local pat
     cidfile: { given: 'id.txt', path: '/home/me/app/id.txt' },
   });
   const both = planFiles(['container', 'create', '--cidfile=/tmp/c', '--env-file', 'a.env', 'busybox'], io);
-  assert.deepEqual(both, { args: ['container', 'create', '--env-file', 'a.env', 'busybox'], upload: { source: '/home/me/app/a.env', index: 3, prefix: '' }, cidfile: { given: '/tmp/c', path: '/tmp/c' } });
+  assert.deepEqual(both, { args: ['container', 'create', '--env-file', 'a.env', 'busybox'], runFiles: [{ source: '/home/me/app/a.env', given: 'a.env', cmd: 'container create', index: 3, prefix: '' }], cidfile: { given: '/tmp/c', path: '/tmp/c' } });
   assert.deepEqual(planFiles(['run', '--cidfile', '', 'busybox'], io), { args: ['run', 'busybox'] });
 });
 

@@ -95,6 +95,26 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
         else plan.args.splice(plan.build.index, 0, '--file', prepared.dockerfile);
       }
     }
+    for (const f of plan.runFiles ?? []) {
+      // Small files read whole by the worker: uploaded one after the other before the job is sent.
+      const src = openSource(f.source);
+      const opened = await new Promise<string | undefined>((resolve) => {
+        // docker's words: `docker: open FILE: no such file or directory.` and its usage hint, exit 125.
+        src.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ENOENT' ? `open ${f.given}: no such file or directory` : e.code === 'EISDIR' ? `read ${f.given}: is a directory` : e.message));
+        (src as unknown as { once(ev: string, f: () => void): void }).once('open', () => resolve(undefined));
+      });
+      if (opened) {
+        err(`docker: ${opened}.\nSee 'docker ${f.cmd} --help'.`);
+        return 125;
+      }
+      const name = path.basename(f.source).replace(/[^A-Za-z0-9._+-]/g, '_').replace(/^[._+-]+/, '') || 'upload';
+      const up = await uploadStream(`${url}/api/artifacts?name=${encodeURIComponent(name)}`, token, src);
+      if (up.status !== 201) {
+        err(up.body.message ?? `dockops: upload failed (${up.status})`);
+        return 1;
+      }
+      plan.args[f.index] = `${f.prefix}artifact:${up.body.id}`;
+    }
     if (plan.upload) {
       const tarred = plan.upload.tar;
       if (tarred) {

@@ -14,6 +14,8 @@ export interface FilePlan {
   args: string[];
   /** Where the job's artifact goes: a local path, or '-' for stdout. */
   download?: string;
+  /** run/create --env-file / --label-file: local files to upload, each put in place of its word as artifact:ID. */
+  runFiles?: Array<{ source: string; given: string; cmd: string; index: number; prefix: string }>;
   /** A local file (or '-' for stdin) to upload and put in place of `uploadAt`; `tar`: pack it first (cp). */
   upload?: { source: string; index: number; prefix: string; tar?: boolean; followLinks?: boolean };
   /** cp from a container: unpack the downloaded tar at this local path with docker's rules. */
@@ -30,7 +32,7 @@ export interface FilePlan {
 
 const OUTPUT_VERBS = new Set(['save', 'image save', 'export', 'container export']);
 
-/** Flags of run/create whose value is a local file the CLI uploads (one a command). */
+/** Flags of run/create whose value is a local file the CLI uploads (each of them, repeated or not). */
 const UPLOADED_RUN_FLAGS = ['--env-file', '--label-file'];
 
 /**
@@ -121,7 +123,7 @@ export function planFiles(words: string[], io: { stdinIsTTY: boolean; stdoutIsTT
     }
     // `--cidfile ""` writes no file, as with docker.
     if (cidfile?.given === '') cidfile = undefined;
-    const plan = planRunUpload(args, rest, io.cwd);
+    const plan = planRunUpload(args, rest, io.cwd, verb);
     // `run -i` (no -t, no -d): this process's stdin goes to the container's, uploaded as it is read.
     const stdin = verb.endsWith('run') && interactiveOnly(args, rest) ? { index: rest } : undefined;
     return { ...plan, ...(cidfile ? { cidfile } : {}), ...(stdin ? { stdin } : {}) };
@@ -221,8 +223,9 @@ function interactiveOnly(args: string[], rest: number): boolean {
   return seen.i && !seen.t && !seen.d;
 }
 
-/** --env-file / --label-file FILE of run/create: upload it; the worker reads it, so its values never enter the job data. */
-function planRunUpload(args: string[], rest: number, cwd: string): FilePlan {
+/** --env-file / --label-file FILEs of run/create (all of them, as docker reads them all): upload each; the worker reads them, so their values never enter the job data. */
+function planRunUpload(args: string[], rest: number, cwd: string, cmd: string): FilePlan {
+  const runFiles: NonNullable<FilePlan['runFiles']> = [];
   for (let i = rest; i < args.length; i++) {
     const w = args[i];
     if (!w.startsWith('-')) break; // the image: flags end here
@@ -230,15 +233,13 @@ function planRunUpload(args: string[], rest: number, cwd: string): FilePlan {
     if (flag && (w !== flag || i + 1 < args.length)) {
       const eqForm = w !== flag;
       const value = eqForm ? w.slice(flag.length + 1) : args[i + 1];
-      if (value.startsWith('artifact:')) {
-        if (!eqForm) i++;
-        continue;
-      }
-      return { args, upload: { source: path.resolve(cwd, value), index: eqForm ? i : i + 1, prefix: eqForm ? `${flag}=` : '' } };
+      if (!value.startsWith('artifact:')) runFiles.push({ source: path.resolve(cwd, value), given: value, cmd, index: eqForm ? i : i + 1, prefix: eqForm ? `${flag}=` : '' });
+      if (!eqForm) i++;
+      continue;
     }
     if (RUN_VALUE_FLAGS.has(w)) i++;
   }
-  return { args };
+  return runFiles.length ? { args, runFiles } : { args };
 }
 
 export function openSource(source: string): NodeJS.ReadableStream {
