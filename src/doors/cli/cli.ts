@@ -98,17 +98,13 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
     for (const f of plan.runFiles ?? []) {
       // Small files read whole by the worker: uploaded one after the other before the job is sent.
       const src = openSource(f.source);
-      const opened = await new Promise<string | undefined>((resolve) => {
-        // docker's words: `docker: open FILE: no such file or directory.` and its usage hint, exit 125.
-        src.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ENOENT' ? `open ${f.given}: no such file or directory` : e.code === 'EISDIR' ? `read ${f.given}: is a directory` : e.message));
-        (src as unknown as { once(ev: string, f: () => void): void }).once('open', () => resolve(undefined));
-      });
+      const opened = await whenOpen(src, f.given);
       if (opened) {
+        // docker's words: `docker: open FILE: no such file or directory.` and its usage hint, exit 125.
         err(`docker: ${opened}.\nSee 'docker ${f.cmd} --help'.`);
         return 125;
       }
-      const name = path.basename(f.source).replace(/[^A-Za-z0-9._+-]/g, '_').replace(/^[._+-]+/, '') || 'upload';
-      const up = await uploadStream(`${url}/api/artifacts?name=${encodeURIComponent(name)}`, token, src);
+      const up = await uploadStream(artifactUrl(url, path.basename(f.source)), token, src);
       if (up.status !== 201) {
         err(up.body.message ?? `dockops: upload failed (${up.status})`);
         return 1;
@@ -125,17 +121,13 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
         }
       }
       const src = tarred ? tarOf(plan.upload.source, Boolean(plan.upload.followLinks)) : openSource(plan.upload.source);
-      const opened = await new Promise<string | undefined>((resolve) => {
-        if (plan.upload?.source === '-' || tarred) return resolve(undefined);
-        src.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ENOENT' ? `open ${plan.upload?.source}: no such file or directory` : e.message));
-        (src as unknown as { once(ev: string, f: () => void): void }).once('open', () => resolve(undefined));
-      });
+      const opened = plan.upload.source === '-' || tarred ? undefined : await whenOpen(src, plan.upload.source);
       if (opened) {
         err(opened);
         return 1;
       }
       const name = plan.upload.source === '-' ? 'stdin.tar' : tarred ? `${path.basename(plan.upload.source)}.tar` : path.basename(plan.upload.source);
-      const uploadUrl = `${url}/api/artifacts?name=${encodeURIComponent(name.replace(/[^A-Za-z0-9._+-]/g, '_').replace(/^[._+-]+/, '') || 'upload')}`;
+      const uploadUrl = artifactUrl(url, name);
       // load and import read their file once, front to back: the job starts while it is uploaded.
       const verb = words[0] === 'image' ? words[1] : words[0];
       if (verb === 'load' || verb === 'import') {
@@ -265,6 +257,19 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
   }
 }
 
+/** Where to upload a local file: its name made safe for the store (`upload` when nothing is left). */
+function artifactUrl(url: string, name: string): string {
+  return `${url}/api/artifacts?name=${encodeURIComponent(name.replace(/[^A-Za-z0-9._+-]/g, '_').replace(/^[._+-]+/, '') || 'upload')}`;
+}
+
+/** Waits for a file stream to open: undefined, or why it could not, in the words docker uses (`open FILE: …`). */
+function whenOpen(src: NodeJS.ReadableStream, given: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    src.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ENOENT' ? `open ${given}: no such file or directory` : e.code === 'EISDIR' ? `read ${given}: is a directory` : e.message));
+    (src as unknown as { once(ev: string, f: () => void): void }).once('open', () => resolve(undefined));
+  });
+}
+
 interface CidFile {
   written: boolean;
   write(id: string): Promise<void>;
@@ -278,12 +283,11 @@ interface CidFile {
  * 125, or 127 for "no such file or directory" (runStartContainerErr).
  */
 async function openCidFile(f: { given: string; path: string }, isRun: boolean): Promise<CidFile | { error: string; exitCode: number }> {
-  const { open, rm } = await import('node:fs/promises');
+  const { open, rm, stat } = await import('node:fs/promises');
   const refuse = (msg: string) =>
     isRun
       ? { error: `docker: ${msg}.\nSee 'docker run --help'.`, exitCode: /no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 125 }
       : { error: msg, exitCode: 1 };
-  const { stat } = await import('node:fs/promises');
   if (await stat(f.path).then(() => true, () => false)) return refuse(`container ID file found, make sure the other container isn't running or delete ${f.given}`);
   let handle: Awaited<ReturnType<typeof open>>;
   try {
