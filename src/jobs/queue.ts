@@ -228,7 +228,11 @@ export class JobQueues {
 
 /** A job as every door shows it: state, exit code, result, error. */
 export async function jobView(job: Job) {
-  const state = await job.getState();
+  // `job` was read before its state was asked: a job that ended in between has a terminal state
+  // but not yet its result or end time in this copy. Show the copy's own moment (still running),
+  // never "completed" with no result; the next read has all of it.
+  const asked = await job.getState();
+  const state = (asked === 'completed' || asked === 'failed') && !job.finishedOn ? 'active' : asked;
   const result = job.returnvalue ? JobResult.safeParse(job.returnvalue) : undefined;
   const data = job.data as JobData;
   const origin = { ...data.origin } as Record<string, unknown>;

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { harness } from '../support/harness.js';
+import { jobView } from '../../src/jobs/queue.js';
 import { docker, pushToRegistry, uniqueName, REGISTRY } from '../support/env.js';
 
 let h: Awaited<ReturnType<typeof harness>>;
@@ -37,6 +38,21 @@ test('run: containers are labelled with their job id', async () => {
   assert.equal(r.result.exitCode, 0);
   const info = await docker().getContainer(name).inspect();
   assert.equal(info.Config.Labels['dockops.job-id'], r.id);
+});
+
+test('a job read before it ended never shows as completed without its result or end time', async () => {
+  const job = await h.submit('run --rm busybox sh -c "echo done"');
+  const early = await h.jobs.get(job.id as string);
+  assert.ok(early);
+  await job.waitUntilFinished(await h.jobs.queueEvents('local'), 60_000);
+  // The early copy: its state is asked now (completed), its fields are from before.
+  const stale = await jobView(early);
+  assert.notEqual(stale.state, 'completed');
+  assert.equal(stale.finishedAt, null);
+  const fresh = await jobView((await h.jobs.get(job.id as string))!);
+  assert.equal(fresh.state, 'completed');
+  assert.equal(fresh.exitCode, 0);
+  assert.ok(fresh.finishedAt);
 });
 
 test('run -d prints the container id and leaves it running', async () => {
