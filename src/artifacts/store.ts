@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline as chain, Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { BufferRelease, ReleasingStream } from '../ops/memory.js';
@@ -43,6 +43,12 @@ export function safeArtifactName(name: string): string {
 export class ArtifactTooLarge extends Error {}
 
 /**
+ * A body handed over a socket read at a time, as views of a buffer the feed reuses (docker/raw-get.ts
+ * readInto): each call's views must be used before it returns. Resolves when the body has ended.
+ */
+export type Feed = (consume: (views: Buffer[]) => void) => Promise<void>;
+
+/**
  * Artifacts on local disk (one directory each). A file becomes visible only once complete: it is
  * written under a temporary name and its meta.json (size, sha256) is written last.
  */
@@ -55,7 +61,7 @@ export class ArtifactStore {
   }
 
   /** Streams `source` into a new artifact, hashing and counting on the way. */
-  async write(name: string, source: Readable, jobId?: string, onStart?: (a: { id: string; name: string }) => void): Promise<Artifact> {
+  async write(name: string, source: Readable | Feed, jobId?: string, onStart?: (a: { id: string; name: string }) => void): Promise<Artifact> {
     const safe = safeArtifactName(name);
     const id = randomBytes(12).toString('hex');
     const dir = this.dir(id);
@@ -77,8 +83,27 @@ export class ArtifactStore {
     });
     const partial = path.join(dir, `.partial-${safe}`);
     try {
-      // Each chunk written at once (ops/durable.ts): dead as soon as it is written, no pool round trip.
-      await pipeline(source, meter, new DirectFileStream(partial));
+      if (typeof source === 'function') {
+        // Views of a buffer the feed reuses: counted, hashed and written where they lie.
+        const file = new DirectFileStream(partial);
+        try {
+          await file.opened;
+          await source((views) => {
+            for (const v of views) size += v.length;
+            if (size > max) throw new ArtifactTooLarge(`artifact is over ${max} bytes (DOCKOPS_ARTIFACT_MAX_BYTES)`);
+            for (const v of views) hash.update(v);
+            file.writeNow(views);
+          });
+          file.end();
+          await finished(file);
+        } catch (err) {
+          file.destroy();
+          throw err;
+        }
+      } else {
+        // Each chunk written at once (ops/durable.ts): dead as soon as it is written, no pool round trip.
+        await pipeline(source, meter, new DirectFileStream(partial));
+      }
       await rename(partial, path.join(dir, safe));
       const a: Artifact = { id, name: safe, size, sha256: hash.digest('hex'), createdAt: new Date().toISOString(), jobId };
       await writeFile(path.join(dir, META), JSON.stringify(a));

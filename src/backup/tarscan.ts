@@ -58,6 +58,12 @@ export class TarScanner extends Transform {
   private nextSize: number | undefined;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+    this.scan(chunk);
+    cb(null, chunk);
+  }
+
+  /** Counts, hashes and scans `chunk` without passing it on (a caller that writes it itself). It keeps no reference to it. */
+  scan(chunk: Buffer) {
     this.bytes += chunk.length;
     this.hash?.update(chunk);
     let at = 0;
@@ -85,7 +91,6 @@ export class TarScanner extends Transform {
       this.headerFill = 0;
       this.onHeader();
     }
-    cb(null, chunk);
   }
 
   /** The sha256 of what passed (with `hash` only). */

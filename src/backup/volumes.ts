@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { DockerError, notFoundOr, toDockerError } from '../errors.js';
 import { createImageFrom } from '../docker/image-create.js';
 import { readJsonMessages } from '../docker/streams.js';
+import { rawGet, rawGetInto } from '../docker/raw-get.js';
 
 /**
  * An image with nothing in it, made offline with the Engine's import: containers of it are created
@@ -135,10 +136,23 @@ export async function removeLeftoverHelpers(docker: Docker, jobId: string): Prom
 /** The volume's content as a tar stream whose top directory is `at`. */
 export async function readVolume(c: Docker.Container, at: string, signal: AbortSignal): Promise<Readable> {
   try {
+    const raw = rawGet(c, `/containers/${encodeURIComponent(c.id)}/archive?path=${encodeURIComponent(`/${at}`)}`, signal);
+    if (raw) return await raw;
     return (await c.getArchive({ path: `/${at}`, abortSignal: signal } as never)) as unknown as Readable;
   } catch (err) {
     throw toDockerError(err);
   }
+}
+
+/**
+ * The volume's archive handed to `consume` a socket read at a time, as views of one reused buffer
+ * (see rawGetInto): no stream, no copy. Undefined when the engine is not reached by a plain socket.
+ */
+export function readVolumeInto(c: Docker.Container, at: string, signal: AbortSignal, consume: (views: Buffer[]) => void): Promise<void> | undefined {
+  const read = rawGetInto(c, `/containers/${encodeURIComponent(c.id)}/archive?path=${encodeURIComponent(`/${at}`)}`, signal, consume);
+  return read?.catch((err: unknown) => {
+    throw toDockerError(err);
+  });
 }
 
 /** Unpacks a tar stream (whose top directory is `at`) into the volume mounted at `/at`. */

@@ -34,11 +34,20 @@ export class DirectFileStream extends Writable {
     super({ highWaterMark: 64 << 10 });
     this.mode = opts.mode ?? 0o600;
     this.durable = opts.durable ?? false;
+    // The stream reports a failed open itself ('error'); `opened` is for callers of writeNow.
+    this.opened.catch(() => undefined);
   }
+
+  private openedWith: ((err: Error | null) => void) | undefined;
+  /** Resolves once the file is open (before `writeNow`); rejects if it could not be. */
+  readonly opened = new Promise<void>((resolve, reject) => {
+    this.openedWith = (err) => (err ? reject(err) : resolve());
+  });
 
   override _construct(cb: (err?: Error | null) => void) {
     fs.open(this.file, 'w', this.mode, (err, fd) => {
       if (!err) this.fd = fd;
+      this.openedWith?.(err);
       cb(err);
     });
   }
@@ -52,10 +61,39 @@ export class DirectFileStream extends Writable {
     }
   }
 
-  private writeNow(chunk: Buffer) {
+  /**
+   * Writes `chunk` now, outside the stream's queue: for a caller that owns the stream alone and
+   * hands it views of a buffer it reuses (nothing is kept). Throws what the write (or a background
+   * flush) failed with. End with `end()` as usual: the final flush and close follow.
+   */
+  writeNow(chunk: Buffer | Buffer[]) {
     if (this.syncError) throw this.syncError;
-    for (let at = 0; at < chunk.length; ) at += fs.writeSync(this.fd!, chunk, at);
-    this.unsynced += chunk.length;
+    if (this.fd === undefined) throw new Error(`${this.file} is not open`);
+    if (Array.isArray(chunk)) {
+      // Several views in one system call (writev), as many times as a short write needs.
+      let views = chunk;
+      let total = 0;
+      for (const v of views) total += v.length;
+      for (let left = total; left > 0; ) {
+        // At most 512 views a call (IOV_MAX is 1024 on Linux).
+        let n = fs.writevSync(this.fd, views.length > 512 ? views.slice(0, 512) : views);
+        left -= n;
+        if (left === 0) break;
+        const rest: Buffer[] = [];
+        for (const v of views) {
+          if (n >= v.length) n -= v.length;
+          else {
+            rest.push(n ? v.subarray(n) : v);
+            n = 0;
+          }
+        }
+        views = rest;
+      }
+      this.unsynced += total;
+    } else {
+      for (let at = 0; at < chunk.length; ) at += fs.writeSync(this.fd, chunk, at);
+      this.unsynced += chunk.length;
+    }
     if (this.durable && this.unsynced >= FLUSH_EVERY && !this.syncing) {
       this.unsynced = 0;
       this.syncing = new Promise<void>((resolve) =>

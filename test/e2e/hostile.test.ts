@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobData } from '../../src/jobs/queue.js';
+import { supersededKey } from '../../src/builds/records.js';
 import { isValidRef } from '../../src/docker/refs.js';
 import { api, cli, ROOT, startService, type Service } from '../support/service.js';
 import { dropPrefix, redis } from '../support/env.js';
@@ -424,7 +425,12 @@ test('everything in the queue is a job some door accepted, with valid data', asy
       assert.equal(throughParseAndPolicy(d.data.command), undefined, `job ${job.id}: ${d.data.command.slice(0, 200)}`);
     }
   }
-  for (const id of accepted) assert.ok(jobs.some((j) => j.id === id), `accepted job ${id} is in the queue`);
+  for (const id of accepted) {
+    if (jobs.some((j) => j.id === id)) continue;
+    // A later push to the same ref removes a build still waiting (builds/supersede.ts) and says so.
+    const superseded = JSON.parse((await conn.get(supersededKey(svc.prefix, id))) ?? '{}') as { how?: string };
+    assert.equal(superseded.how, 'removed', `accepted job ${id} is in the queue, or was removed as superseded`);
+  }
   assert.ok(svc.proc.exitCode === null, 'the service is still up');
   t.diagnostic(`taken/refused per door: ${JSON.stringify(tally)}; ${jobs.length} jobs in the queue`);
 });

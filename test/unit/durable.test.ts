@@ -48,6 +48,31 @@ test('DirectFileStream fails the pipeline when the file cannot be made, and dest
   }
 });
 
+test('DirectFileStream.writeNow: views of one reused buffer land in order once opened; end() flushes and closes; a failed open says why', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-durable-'));
+  try {
+    const s = new DirectFileStream(path.join(dir, 'c.bin'), { durable: true });
+    assert.throws(() => s.writeNow(Buffer.from('too early')), /is not open/);
+    await s.opened;
+    const reused = Buffer.alloc(1 << 20);
+    const want = createHash('sha256');
+    for (let i = 0; i < 40; i++) {
+      const view = reused.subarray(0, (1 << 20) - i * 997);
+      view.fill(i);
+      want.update(view);
+      s.writeNow(view);
+    }
+    s.end();
+    await new Promise((r) => s.once('finish', r));
+    assert.equal(createHash('sha256').update(readFileSync(path.join(dir, 'c.bin'))).digest('hex'), want.digest('hex'));
+    const bad = new DirectFileStream(path.join(dir, 'missing', 'c.bin'));
+    bad.on('error', () => undefined);
+    await assert.rejects(bad.opened, /ENOENT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('writeFileDurably replaces the file whole and leaves no temporary', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-durable-'));
   try {

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { Readable } from 'node:stream';
 import { defineCommand } from '../define.js';
 import { notFoundOr } from '../../errors.js';
-import { safeArtifactName } from '../../artifacts/store.js';
+import { safeArtifactName, type Feed } from '../../artifacts/store.js';
+import { rawOpen, type RawBody } from '../../docker/raw-get.js';
 
 export const ContainerExportSpec = z.object({
   kind: z.literal('container.export'),
@@ -25,13 +26,26 @@ export const containerExport = defineCommand({
     return { kind: 'container.export' as const, container: c, output: safeArtifactName((p.flags.output as string) || `${c.replace(/[^A-Za-z0-9._-]+/g, '-')}.tar`) };
   },
   async run(spec, ctx) {
-    let stream: Readable;
+    let source: Readable | Feed;
+    let body: RawBody | undefined;
     try {
-      stream = (await ctx.docker.getContainer(spec.container).export({ abortSignal: ctx.signal } as {})) as unknown as Readable;
+      const c = ctx.docker.getContainer(spec.container);
+      // Off the engine's socket when it is a plain one (docker/raw-get.ts): no stream, no copy.
+      const raw = rawOpen(c, `/containers/${encodeURIComponent(spec.container)}/export`, ctx.signal);
+      if (raw) {
+        const b = (body = await raw);
+        source = (consume) => b.readInto(consume);
+      } else source = (await c.export({ abortSignal: ctx.signal } as {})) as unknown as Readable;
     } catch (err) {
       throw notFoundOr(err, 'container', spec.container);
     }
-    const artifact = await ctx.artifacts.write(spec.output, stream, ctx.jobId, (a) => ctx.progress({ artifact: a }));
+    let artifact;
+    try {
+      artifact = await ctx.artifacts.write(spec.output, source, ctx.jobId, (a) => ctx.progress({ artifact: a }));
+    } finally {
+      // A write that failed before it took the body leaves no connection behind.
+      body?.destroy();
+    }
     return { exitCode: 0, stdout: '', stderr: '', streamed: false, truncated: false, artifacts: [artifact], data: { artifact } };
   },
 });

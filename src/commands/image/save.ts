@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { Readable } from 'node:stream';
 import { defineCommand } from '../define.js';
 import { notFoundOr, toDockerError } from '../../errors.js';
-import { safeArtifactName } from '../../artifacts/store.js';
+import { safeArtifactName, type Feed } from '../../artifacts/store.js';
+import { rawOpen, type RawBody } from '../../docker/raw-get.js';
 
 export const ImageSaveSpec = z.object({
   kind: z.literal('image.save'),
@@ -37,19 +38,35 @@ export const imageSave = defineCommand({
         throw notFoundOr(err, 'image', name);
       }
     }
-    const modem = ctx.docker.modem as unknown as { dial(o: object, cb: (err: unknown, s: Readable) => void): void };
-    let stream: Readable;
+    let source: Readable | Feed;
+    let body: RawBody | undefined;
     try {
-      stream = await new Promise<Readable>((resolve, reject) =>
-        modem.dial(
-          { path: '/images/get?', method: 'GET', options: { names: spec.images }, isStream: true, abortSignal: ctx.signal, statusCodes: { 200: true, 404: 'no such image', 500: 'server error' } },
-          (err, s) => (err ? reject(err) : resolve(s)),
-        ),
-      );
+      const query = new URLSearchParams();
+      for (const name of spec.images) query.append('names', name);
+      // Off the engine's socket when it is a plain one (docker/raw-get.ts): no stream, no copy.
+      const raw = rawOpen(ctx.docker, `/images/get?${query}`, ctx.signal);
+      if (raw) {
+        const b = (body = await raw);
+        source = (consume) => b.readInto(consume);
+      } else {
+        const modem = ctx.docker.modem as unknown as { dial(o: object, cb: (err: unknown, s: Readable) => void): void };
+        source = await new Promise<Readable>((resolve, reject) =>
+          modem.dial(
+            { path: '/images/get?', method: 'GET', options: { names: spec.images }, isStream: true, abortSignal: ctx.signal, statusCodes: { 200: true, 404: 'no such image', 500: 'server error' } },
+            (err, s) => (err ? reject(err) : resolve(s)),
+          ),
+        );
+      }
     } catch (err) {
       throw toDockerError(err);
     }
-    const artifact = await ctx.artifacts.write(spec.output, stream, ctx.jobId, (a) => ctx.progress({ artifact: a }));
+    let artifact;
+    try {
+      artifact = await ctx.artifacts.write(spec.output, source, ctx.jobId, (a) => ctx.progress({ artifact: a }));
+    } finally {
+      // A write that failed before it took the body leaves no connection behind.
+      body?.destroy();
+    }
     ctx.progress({ action: 'save', bytes: artifact.size, done: true });
     return { exitCode: 0, stdout: '', stderr: '', streamed: false, truncated: false, artifacts: [artifact], data: { artifact } };
   },

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Chunked, rawGetInto, rawOpen } from '../../src/docker/raw-get.js';
+
+/** HTTP/1.1 chunk framing undone in place, whatever way the reads split it. */
+test('Chunked: the data between the framing, with size lines, CRLFs and trailers split anywhere', () => {
+  const parts = ['hello ', 'chunked ', 'world'];
+  const wire = Buffer.from(`${parts.map((p) => `${p.length.toString(16)};ext=1\r\n${p}\r\n`).join('')}0\r\nX-Trailer: yes\r\n\r\n`);
+  for (let cut = 1; cut <= wire.length; cut++) {
+    for (const step of [1, 3, 7, wire.length]) {
+      const c = new Chunked();
+      const got: string[] = [];
+      // The wire in reads of `step` bytes, after a first read of `cut`.
+      const reads = [wire.subarray(0, cut)];
+      for (let at = cut; at < wire.length; at += step) reads.push(wire.subarray(at, at + step));
+      for (const r of reads) c.decode(r, (v) => got.push(v.toString()));
+      assert.equal(got.join(''), parts.join(''), `cut ${cut} step ${step}`);
+      assert.equal(c.done, true);
+    }
+  }
+  assert.throws(() => new Chunked().decode(Buffer.from('zz\r\n'), () => undefined), /bad chunk size: "zz"/);
+  assert.throws(() => new Chunked().decode(Buffer.from('2\r\nabc\r\n'), () => undefined), /chunk longer than its size/);
+  const open = new Chunked();
+  open.decode(Buffer.from('5\r\nab'), () => undefined);
+  assert.equal(open.done, false);
+});
+
+/** A server on a unix socket that answers with `answer` and then closes (an engine that stopped mid-answer). */
+async function server(answer: string[]): Promise<{ sock: string; close(): void }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-raw-'));
+  const sock = path.join(dir, 's.sock');
+  const srv = net.createServer((c) => {
+    c.once('data', () => {
+      for (const a of answer) c.write(a);
+      c.end();
+    });
+  });
+  await new Promise<void>((r) => srv.listen(sock, r));
+  return { sock, close: () => (srv.close(), rmSync(dir, { recursive: true, force: true })) };
+}
+
+test('an answer that stops before its last chunk or its length fails ("aborted"), never looks whole', async () => {
+  const cut = await server(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', '4\r\nabcd\r\n', '4\r\nef']);
+  try {
+    const seen: string[] = [];
+    await assert.rejects(rawGetInto({ modem: { socketPath: cut.sock } }, '/x', undefined, (vs) => seen.push(...vs.map(String)))!, { message: 'aborted', code: 'ECONNRESET' });
+    assert.ok(seen.join('').startsWith('abcd'));
+  } finally {
+    cut.close();
+  }
+  const short = await server(['HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', 'abc']);
+  try {
+    const body = await rawOpen({ modem: { socketPath: short.sock } }, '/x')!;
+    const chunks: Buffer[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const c of body.stream()) chunks.push(c as Buffer);
+      })(),
+      { message: 'aborted' },
+    );
+  } finally {
+    short.close();
+  }
+  const whole = await server(['HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc']);
+  try {
+    const body = await rawOpen({ modem: { socketPath: whole.sock } }, '/x')!;
+    const chunks: Buffer[] = [];
+    for await (const c of body.stream()) chunks.push(c as Buffer);
+    assert.equal(Buffer.concat(chunks).toString(), 'abc');
+  } finally {
+    whole.close();
+  }
+});
