@@ -243,7 +243,7 @@ that found the volume uncached took 9–11 s instead of ~6.5). Last run: ${new D
 | restore --into NEW, gzip (vs seed's \`tar xzf\`) | ${median(r.ours).toFixed(0)} | ${median(r.theirs).toFixed(0)} | **${(median(r.ours) / median(r.theirs)).toFixed(2)}** | ≤ 1.0 |
 
 The same archive read by a Node process through dockerode into nothing: ${median(n.node).toFixed(0)} ms (${mbps(median(n.node))} MiB/s).
-dockops reads archives off the engine's socket itself (HTTP/1.0, no chunk framing) and, for
+dockops reads archives off the engine's socket itself (one reused buffer, chunk framing undone in place) and, for
 \`--compress none\` to a local target, scans, hashes and writes each socket read where it lies.
 Archive sizes (gzip -6): dockops ${(oursSize / MiB).toFixed(1)} MiB, seed recipe ${(theirsSize / MiB).toFixed(1)} MiB.
 dockops's restore checks the archive's sha256 before unpacking (one extra read of the archive).
