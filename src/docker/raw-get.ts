@@ -99,6 +99,7 @@ export function rawOpen(client: { modem: unknown }, pathAndQuery: string, signal
     let framing: Chunked | undefined;
     let lengthLeft: number | undefined;
     const fail = (err: Error) => {
+      if (complete) return;
       if (!settled) {
         settled = true;
         reject(err);
@@ -135,6 +136,29 @@ export function rawOpen(client: { modem: unknown }, pathAndQuery: string, signal
       }
       if (!sink.body(b)) socket.pause();
     };
+    // The body is whole (its last chunk, or its length, has come): it ends here, whether or not the
+    // other side closes the connection as asked (a proxy in front of a TCP engine might keep it).
+    let complete = false;
+    const answerError = () => {
+      const text = Buffer.concat(errorBody ?? []).toString('utf8');
+      let json: unknown = text;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        // Not JSON: the text itself is the message.
+      }
+      const message = typeof json === 'object' && json && 'message' in json ? String((json as { message: unknown }).message) : text.trim();
+      fail(new EngineAnswerError(status, json, message));
+    };
+    const whole = () => {
+      if (complete || !((framing && framing.done) || lengthLeft === 0)) return;
+      if (errorBody) return answerError();
+      if (!settled) return;
+      complete = true;
+      if (sink) sink.end();
+      else ended = true;
+      socket.destroy();
+    };
     const take = (s: BodySink) => {
       if (sink) throw new Error('the body was taken already');
       sink = s;
@@ -145,7 +169,7 @@ export function rawOpen(client: { modem: unknown }, pathAndQuery: string, signal
       s.readDone?.();
       if (failed) return s.error(failed);
       if (ended) return s.end();
-      if (go) socket.resume();
+      if (go && !complete) socket.resume();
     };
     const answer: RawBody = {
       readInto(consume) {
@@ -200,6 +224,7 @@ export function rawOpen(client: { modem: unknown }, pathAndQuery: string, signal
           if (!head) {
             body(b);
             sink?.readDone?.();
+            whole();
             return true;
           }
           head = Buffer.concat([head, b]);
@@ -221,23 +246,15 @@ export function rawOpen(client: { modem: unknown }, pathAndQuery: string, signal
           } else errorBody = [];
           body(rest);
           sink?.readDone?.();
+          whole();
           return true;
         },
       },
     } as net.NetConnectOpts);
     socket.on('connect', () => socket.write(`GET ${version}${pathAndQuery} HTTP/1.1\r\nHost: docker\r\nUser-Agent: dockops\r\nConnection: close\r\n\r\n`));
     socket.on('end', () => {
-      if (errorBody) {
-        const text = Buffer.concat(errorBody).toString('utf8');
-        let json: unknown = text;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          // Not JSON: the text itself is the message.
-        }
-        const message = typeof json === 'object' && json && 'message' in json ? String((json as { message: unknown }).message) : text.trim();
-        return fail(new EngineAnswerError(status, json, message));
-      }
+      if (complete) return;
+      if (errorBody) return answerError();
       if (!settled) return fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
       // The engine stopped in the middle of its answer: never an answer that merely looks short.
       if ((framing && !framing.done) || (lengthLeft !== undefined && lengthLeft > 0)) return fail(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));

@@ -30,17 +30,20 @@ test('Chunked: the data between the framing, with size lines, CRLFs and trailers
 });
 
 /** A server on a unix socket that answers with `answer` and then closes (an engine that stopped mid-answer). */
-async function server(answer: string[]): Promise<{ sock: string; close(): void }> {
+async function server(answer: string[], keepOpen = false): Promise<{ sock: string; close(): void }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-raw-'));
   const sock = path.join(dir, 's.sock');
+  const open = new Set<net.Socket>();
   const srv = net.createServer((c) => {
+    open.add(c);
+    c.on('error', () => undefined);
     c.once('data', () => {
       for (const a of answer) c.write(a);
-      c.end();
+      if (!keepOpen) c.end();
     });
   });
   await new Promise<void>((r) => srv.listen(sock, r));
-  return { sock, close: () => (srv.close(), rmSync(dir, { recursive: true, force: true })) };
+  return { sock, close: () => (open.forEach((c) => c.destroy()), srv.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 
 test('an answer that stops before its last chunk or its length fails ("aborted"), never looks whole', async () => {
@@ -73,5 +76,31 @@ test('an answer that stops before its last chunk or its length fails ("aborted")
     assert.equal(Buffer.concat(chunks).toString(), 'abc');
   } finally {
     whole.close();
+  }
+});
+
+test('a whole answer ends at its last chunk or its length, even when the other side keeps the connection open', async () => {
+  const chunked = await server(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n', '2\r\nef\r\n0\r\n\r\n'], true);
+  try {
+    const seen: string[] = [];
+    await rawGetInto({ modem: { socketPath: chunked.sock } }, '/x', undefined, (vs) => seen.push(...vs.map(String)))!;
+    assert.equal(seen.join(''), 'abcdef');
+  } finally {
+    chunked.close();
+  }
+  const sized = await server(['HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc'], true);
+  try {
+    const body = await rawOpen({ modem: { socketPath: sized.sock } }, '/x')!;
+    const chunks: Buffer[] = [];
+    for await (const c of body.stream()) chunks.push(c as Buffer);
+    assert.equal(Buffer.concat(chunks).toString(), 'abc');
+  } finally {
+    sized.close();
+  }
+  const refused = await server(['HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 35\r\n\r\n{"message":"No such container: x"}\n'], true);
+  try {
+    await assert.rejects(rawOpen({ modem: { socketPath: refused.sock } }, '/x')!, { statusCode: 404, message: '(HTTP code 404) unexpected - No such container: x ' });
+  } finally {
+    refused.close();
   }
 });
