@@ -44,9 +44,15 @@ export class ArtifactTooLarge extends Error {}
 
 /**
  * A body handed over a socket read at a time, as views of a buffer the feed reuses (docker/raw-get.ts
- * readInto): each call's views must be used before it returns. Resolves when the body has ended.
+ * RawBody): each call's views must be used before it returns; readInto resolves when the body has
+ * ended. `destroy` lets go of it (the store calls it however the write ends, as a pipeline would).
  */
-export type Feed = (consume: (views: Buffer[]) => void) => Promise<void>;
+export interface Feed {
+  readInto(consume: (views: Buffer[]) => void): Promise<void>;
+  destroy(): void;
+}
+
+const isFeed = (s: Readable | Feed): s is Feed => typeof (s as Partial<Feed>).readInto === 'function';
 
 /**
  * Artifacts on local disk (one directory each). A file becomes visible only once complete: it is
@@ -62,6 +68,15 @@ export class ArtifactStore {
 
   /** Streams `source` into a new artifact, hashing and counting on the way. */
   async write(name: string, source: Readable | Feed, jobId?: string, onStart?: (a: { id: string; name: string }) => void): Promise<Artifact> {
+    try {
+      return await this.writeFrom(name, source, jobId, onStart);
+    } finally {
+      // A feed the write failed before taking leaves no connection behind.
+      if (isFeed(source)) source.destroy();
+    }
+  }
+
+  private async writeFrom(name: string, source: Readable | Feed, jobId?: string, onStart?: (a: { id: string; name: string }) => void): Promise<Artifact> {
     const safe = safeArtifactName(name);
     const id = randomBytes(12).toString('hex');
     const dir = this.dir(id);
@@ -83,12 +98,12 @@ export class ArtifactStore {
     });
     const partial = path.join(dir, `.partial-${safe}`);
     try {
-      if (typeof source === 'function') {
+      if (isFeed(source)) {
         // Views of a buffer the feed reuses: counted, hashed and written where they lie.
         const file = new DirectFileStream(partial);
         try {
           await file.opened;
-          await source((views) => {
+          await source.readInto((views) => {
             for (const v of views) size += v.length;
             if (size > max) throw new ArtifactTooLarge(`artifact is over ${max} bytes (DOCKOPS_ARTIFACT_MAX_BYTES)`);
             for (const v of views) hash.update(v);

@@ -133,10 +133,13 @@ export async function removeLeftoverHelpers(docker: Docker, jobId: string): Prom
   return left.length;
 }
 
+/** The Engine API path of the archive of `/at` in container `c`. */
+const archivePath = (c: Docker.Container, at: string) => `/containers/${encodeURIComponent(c.id)}/archive?path=${encodeURIComponent(`/${at}`)}`;
+
 /** The volume's content as a tar stream whose top directory is `at`. */
 export async function readVolume(c: Docker.Container, at: string, signal: AbortSignal): Promise<Readable> {
   try {
-    const raw = rawGet(c, `/containers/${encodeURIComponent(c.id)}/archive?path=${encodeURIComponent(`/${at}`)}`, signal);
+    const raw = rawGet(c, archivePath(c, at), signal);
     if (raw) return await raw;
     return (await c.getArchive({ path: `/${at}`, abortSignal: signal } as never)) as unknown as Readable;
   } catch (err) {
@@ -149,7 +152,7 @@ export async function readVolume(c: Docker.Container, at: string, signal: AbortS
  * (see rawGetInto): no stream, no copy. Undefined when the engine is not reached by a plain socket.
  */
 export function readVolumeInto(c: Docker.Container, at: string, signal: AbortSignal, consume: (views: Buffer[]) => void): Promise<void> | undefined {
-  const read = rawGetInto(c, `/containers/${encodeURIComponent(c.id)}/archive?path=${encodeURIComponent(`/${at}`)}`, signal, consume);
+  const read = rawGetInto(c, archivePath(c, at), signal, consume);
   return read?.catch((err: unknown) => {
     throw toDockerError(err);
   });

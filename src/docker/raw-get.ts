@@ -31,8 +31,8 @@ export class EngineAnswerError extends Error {
  * GET of a large engine answer (an archive, `docker save`, `export`), read straight off the socket.
  *
  * Each socket read lands in one reused 1 MiB buffer; the chunk framing is undone in place (views, no
- * copy), and only a stream's pieces are copied out. Through dockerode (node's HTTP client, chunked encoding, ~29 KiB pieces) the
- * same 1 GiB archive cost this process about 1 s more CPU, on a machine where the engine's own tar
+ * copy), and only a stream's pieces are copied out. Through dockerode (node's HTTP client, ~29 KiB
+ * pieces) the same 1 GiB archive cost this process about 1 s more CPU, on a machine where the engine's own tar
  * and this process share two cores (bench/backup, `--compress none`).
  *
  * `client` is a dockerode client or object (a Container, an Image): its modem says how the engine is
@@ -46,8 +46,7 @@ export function rawGet(client: { modem: unknown }, pathAndQuery: string, signal?
 /**
  * The same GET, with no stream and no copy: `consume` is called once per socket read with the body's
  * pieces in it (views of the reused buffer, between the chunk framing), and must be done with them
- * when it returns (hash it, write it with a synchronous
- * write). Resolves when the body has ended; a `consume` that throws ends the read with its error.
+ * when it returns (hash them, write them with a synchronous write). Resolves when the body has ended; a `consume` that throws ends the read with its error.
  * The socket is read only as fast as `consume` returns, which is the back-pressure.
  */
 export function rawGetInto(client: { modem: unknown }, pathAndQuery: string, signal: AbortSignal | undefined, consume: (views: Buffer[]) => void): Promise<void> | undefined {
@@ -309,8 +308,9 @@ export class Chunked {
         if (line !== '') throw new Error('the engine sent a chunk longer than its size');
         this.state = 'size';
       } else if (this.state === 'size') {
-        const size = parseInt(line.split(';')[0]!.trim(), 16);
-        if (!Number.isFinite(size) || size < 0 || !/^[0-9a-f]+$/i.test(line.split(';')[0]!.trim())) throw new Error(`the engine sent a bad chunk size: ${JSON.stringify(line.slice(0, 40))}`);
+        const hex = line.split(';')[0]!.trim();
+        if (!/^[0-9a-f]+$/i.test(hex)) throw new Error(`the engine sent a bad chunk size: ${JSON.stringify(line.slice(0, 40))}`);
+        const size = parseInt(hex, 16);
         if (size === 0) this.state = 'trailer';
         else {
           this.left = size;

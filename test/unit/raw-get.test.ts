@@ -46,6 +46,14 @@ async function server(answer: string[], keepOpen = false): Promise<{ sock: strin
   return { sock, close: () => (open.forEach((c) => c.destroy()), srv.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 
+/** The body of the answer at `sock`, read as a stream. */
+async function text(sock: string): Promise<string> {
+  const body = await rawOpen({ modem: { socketPath: sock } }, '/x')!;
+  const chunks: Buffer[] = [];
+  for await (const c of body.stream()) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
 test('an answer that stops before its last chunk or its length fails ("aborted"), never looks whole', async () => {
   const cut = await server(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', '4\r\nabcd\r\n', '4\r\nef']);
   try {
@@ -70,10 +78,7 @@ test('an answer that stops before its last chunk or its length fails ("aborted")
   }
   const whole = await server(['HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc']);
   try {
-    const body = await rawOpen({ modem: { socketPath: whole.sock } }, '/x')!;
-    const chunks: Buffer[] = [];
-    for await (const c of body.stream()) chunks.push(c as Buffer);
-    assert.equal(Buffer.concat(chunks).toString(), 'abc');
+    assert.equal(await text(whole.sock), 'abc');
   } finally {
     whole.close();
   }
@@ -90,10 +95,7 @@ test('a whole answer ends at its last chunk or its length, even when the other s
   }
   const sized = await server(['HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc'], true);
   try {
-    const body = await rawOpen({ modem: { socketPath: sized.sock } }, '/x')!;
-    const chunks: Buffer[] = [];
-    for await (const c of body.stream()) chunks.push(c as Buffer);
-    assert.equal(Buffer.concat(chunks).toString(), 'abc');
+    assert.equal(await text(sized.sock), 'abc');
   } finally {
     sized.close();
   }

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { defineCommand } from '../define.js';
 import { notFoundOr } from '../../errors.js';
 import { safeArtifactName, type Feed } from '../../artifacts/store.js';
-import { rawOpen, type RawBody } from '../../docker/raw-get.js';
+import { rawOpen } from '../../docker/raw-get.js';
 
 export const ContainerExportSpec = z.object({
   kind: z.literal('container.export'),
@@ -27,25 +27,16 @@ export const containerExport = defineCommand({
   },
   async run(spec, ctx) {
     let source: Readable | Feed;
-    let body: RawBody | undefined;
     try {
       const c = ctx.docker.getContainer(spec.container);
       // Off the engine's socket when it is a plain one (docker/raw-get.ts): no stream, no copy.
       const raw = rawOpen(c, `/containers/${encodeURIComponent(spec.container)}/export`, ctx.signal);
-      if (raw) {
-        const b = (body = await raw);
-        source = (consume) => b.readInto(consume);
-      } else source = (await c.export({ abortSignal: ctx.signal } as {})) as unknown as Readable;
+      if (raw) source = await raw;
+      else source = (await c.export({ abortSignal: ctx.signal } as {})) as unknown as Readable;
     } catch (err) {
       throw notFoundOr(err, 'container', spec.container);
     }
-    let artifact;
-    try {
-      artifact = await ctx.artifacts.write(spec.output, source, ctx.jobId, (a) => ctx.progress({ artifact: a }));
-    } finally {
-      // A write that failed before it took the body leaves no connection behind.
-      body?.destroy();
-    }
+    const artifact = await ctx.artifacts.write(spec.output, source, ctx.jobId, (a) => ctx.progress({ artifact: a }));
     return { exitCode: 0, stdout: '', stderr: '', streamed: false, truncated: false, artifacts: [artifact], data: { artifact } };
   },
 });

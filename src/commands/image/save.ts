@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { defineCommand } from '../define.js';
 import { notFoundOr, toDockerError } from '../../errors.js';
 import { safeArtifactName, type Feed } from '../../artifacts/store.js';
-import { rawOpen, type RawBody } from '../../docker/raw-get.js';
+import { rawOpen } from '../../docker/raw-get.js';
 
 export const ImageSaveSpec = z.object({
   kind: z.literal('image.save'),
@@ -39,16 +39,13 @@ export const imageSave = defineCommand({
       }
     }
     let source: Readable | Feed;
-    let body: RawBody | undefined;
     try {
       const query = new URLSearchParams();
       for (const name of spec.images) query.append('names', name);
       // Off the engine's socket when it is a plain one (docker/raw-get.ts): no stream, no copy.
       const raw = rawOpen(ctx.docker, `/images/get?${query}`, ctx.signal);
-      if (raw) {
-        const b = (body = await raw);
-        source = (consume) => b.readInto(consume);
-      } else {
+      if (raw) source = await raw;
+      else {
         const modem = ctx.docker.modem as unknown as { dial(o: object, cb: (err: unknown, s: Readable) => void): void };
         source = await new Promise<Readable>((resolve, reject) =>
           modem.dial(
@@ -60,13 +57,7 @@ export const imageSave = defineCommand({
     } catch (err) {
       throw toDockerError(err);
     }
-    let artifact;
-    try {
-      artifact = await ctx.artifacts.write(spec.output, source, ctx.jobId, (a) => ctx.progress({ artifact: a }));
-    } finally {
-      // A write that failed before it took the body leaves no connection behind.
-      body?.destroy();
-    }
+    const artifact = await ctx.artifacts.write(spec.output, source, ctx.jobId, (a) => ctx.progress({ artifact: a }));
     ctx.progress({ action: 'save', bytes: artifact.size, done: true });
     return { exitCode: 0, stdout: '', stderr: '', streamed: false, truncated: false, artifacts: [artifact], data: { artifact } };
   },
