@@ -102,6 +102,22 @@ async function lastOutput(container: Docker.Container, lines: number): Promise<s
 }
 
 /**
+ * The code a container its restart policy keeps restarting exits with. The engine keeps it in
+ * State.ExitCode while the container waits to restart and resets it to 0 once it runs again, so it
+ * is read in a restarting moment (the policy's back-off makes them longer each time), for up to 3 s.
+ * (The engine's `next-exit` wait, used before, could answer 0 when asked in the middle of a restart.)
+ */
+async function restartExitCode(container: Docker.Container, s: Docker.ContainerInspectInfo['State'], signal: AbortSignal): Promise<number | undefined> {
+  const deadline = Date.now() + 3000;
+  for (let state = s; ; ) {
+    if (state.Restarting || !state.Running) return state.ExitCode;
+    if (Date.now() >= deadline || signal.aborted) return undefined;
+    await sleep(50, signal).catch(() => undefined);
+    state = (await container.inspect()).State;
+  }
+}
+
+/**
  * Watches a new container for `waitMs`: it must keep running (no exit, no restart) and, when it
  * has a health check, become healthy. Healthy ends the wait early; unhealthy, an exit, or still
  * "starting" when the time is up, fail it.
@@ -109,33 +125,21 @@ async function lastOutput(container: Docker.Container, lines: number): Promise<s
 async function proves(container: Docker.Container, waitMs: number, signal: AbortSignal): Promise<{ ok: true } | { ok: false; reason: string }> {
   const deadline = Date.now() + waitMs;
   const secs = `${Math.round(waitMs / 100) / 10}s`;
-  // A container its restart policy brought back shows exit code 0 (it runs again): its next exit
-  // tells the code it keeps failing with.
-  const stopWaiting = new AbortController();
-  const nextExit = (container.wait({ condition: 'next-exit', abortSignal: stopWaiting.signal } as never) as unknown as Promise<{ StatusCode?: number }>).then((r) => r.StatusCode).catch(() => undefined);
-  try {
-    return await watch();
-  } finally {
-    // The engine holds the wait open for as long as the container runs: let it go.
-    stopWaiting.abort();
-  }
-  async function watch(): Promise<{ ok: true } | { ok: false; reason: string }> {
-    for (;;) {
-      const info = await container.inspect();
-      const s = info.State as Docker.ContainerInspectInfo['State'] & { Health?: { Status: string; Log?: Array<{ Output?: string }> } };
-      if (!s.Running || s.Restarting || info.RestartCount > 0) {
-        // With a restart policy it may be running again: it exited all the same.
-        const restarted = s.Running || s.Restarting;
-        const code = restarted ? await Promise.race([nextExit, sleep(3000, signal).then(() => undefined, () => undefined)]) : s.ExitCode;
-        const again = restarted ? ' and was restarted by its restart policy' : '';
-        return { ok: false, reason: `the new container exited with code ${code ?? 'unknown'} within ${secs}${again}` };
-      }
-      if (s.Health?.Status === 'healthy') return { ok: true };
-      if (s.Health?.Status === 'unhealthy') return { ok: false, reason: `the new container's health check failed: ${(s.Health.Log?.at(-1)?.Output ?? '').trim().slice(0, 200)}` };
-      if (signal.aborted) return { ok: false, reason: 'the build was cancelled' };
-      if (Date.now() >= deadline) return s.Health ? { ok: false, reason: `the new container was not healthy within ${secs}` } : { ok: true };
-      await sleep(Math.min(WATCH_EVERY_MS, Math.max(0, deadline - Date.now())), signal);
+  for (;;) {
+    const info = await container.inspect();
+    const s = info.State as Docker.ContainerInspectInfo['State'] & { Health?: { Status: string; Log?: Array<{ Output?: string }> } };
+    if (!s.Running || s.Restarting || info.RestartCount > 0) {
+      // With a restart policy it may be running again: it exited all the same.
+      const restarted = s.Running || s.Restarting;
+      const code = restarted ? await restartExitCode(container, s, signal) : s.ExitCode;
+      const again = restarted ? ' and was restarted by its restart policy' : '';
+      return { ok: false, reason: `the new container exited with code ${code ?? 'unknown'} within ${secs}${again}` };
     }
+    if (s.Health?.Status === 'healthy') return { ok: true };
+    if (s.Health?.Status === 'unhealthy') return { ok: false, reason: `the new container's health check failed: ${(s.Health.Log?.at(-1)?.Output ?? '').trim().slice(0, 200)}` };
+    if (signal.aborted) return { ok: false, reason: 'the build was cancelled' };
+    if (Date.now() >= deadline) return s.Health ? { ok: false, reason: `the new container was not healthy within ${secs}` } : { ok: true };
+    await sleep(Math.min(WATCH_EVERY_MS, Math.max(0, deadline - Date.now())), signal);
   }
 }
 
