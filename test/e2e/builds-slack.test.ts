@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { startService, type Service } from '../support/service.js';
+import { api, startService, type Service } from '../support/service.js';
 import { blockAction, postSigned, standInSlack } from '../support/slack.js';
 import { dockerCli, dropPrefix, redis, uniqueName } from '../support/env.js';
 import { commitsOf, deliver, gitRepo, pushOf, removeBuildLeftovers } from '../support/github.js';
@@ -58,13 +58,25 @@ function messageOf(jobId: string): Seen[] {
   return [];
 }
 
-async function until<T>(what: string, get: () => T | undefined | false | Promise<T | undefined | false>, tries = 900): Promise<T> {
+/**
+ * Waits for what `get` finds. Giving up, it says first where the job stood (its record, the end of
+ * its log, the service's warnings) and then what Slack saw: CI keeps only the start of an error.
+ */
+async function until<T>(what: string, jobId: string, get: () => T | undefined | false | Promise<T | undefined | false>, tries = 900): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const v = await get();
     if (v) return v;
     await sleep(100);
   }
-  throw new Error(`timed out waiting for ${what}; Slack saw:\n${[...messages().values()].map((m) => m.map((v) => v.shown).join('\n  ↓\n')).join('\n\n')}`);
+  const job = await api(svc, 'GET', `/api/jobs/${jobId}`).catch((e: Error) => ({ body: e.message }));
+  const logs = await api(svc, 'GET', `/api/jobs/${jobId}/logs`).catch(() => ({ body: { entries: [] } }));
+  const tail = ((logs.body?.entries ?? []) as Array<{ t: string }>).map((e) => e.t).join('').split('\n').slice(-15).join('\n');
+  const warnings = svc.logs().split('\n').filter((l) => /"level":(40|50|60)/.test(l)).slice(-10).join('\n');
+  const containers = dockerCli(['ps', '-a', '--format', '{{.ID}} {{.Status}} {{.Command}}']).stdout;
+  const shown = [...messages().values()].map((m) => m.at(-1)!.shown).join('\n\n');
+  throw new Error(
+    `timed out waiting for ${what} (job ${jobId})\njob: ${JSON.stringify(job.body)}\nits log ends:\n${tail}\nservice warnings:\n${warnings}\ncontainers:\n${containers}\nSlack shows:\n${shown}`,
+  );
 }
 
 const last = (jobId: string) => messageOf(jobId).at(-1);
@@ -114,7 +126,7 @@ test('one message per build: queued → building step k of n → pushed with tag
   const sha = repo.commit({ Dockerfile: `FROM busybox:latest\nRUN echo ${NONCE} > /one\nRUN sleep 2\nRUN echo two > /two\n` }, 'good');
   const res = await deliver(svc.url, GH_SECRET, 'push', pushOf({ ref: 'refs/heads/main', after: sha }));
   const [jobId] = res.body.jobs as string[];
-  const final = await until('the pushed message', () => last(jobId) && stateOf(last(jobId)!) === 'pushed' && last(jobId));
+  const final = await until('the pushed message', jobId, () => last(jobId) && stateOf(last(jobId)!) === 'pushed' && last(jobId));
   const versions = messageOf(jobId);
   assert.equal(slack.posts.filter((p) => p.path === '/api/chat.postMessage' && p.body.channel === CHANNEL && JSON.parse(p.body.blocks).some((b: Block) => JSON.stringify(b).includes(jobId))).length, 1, 'one message, then updates');
   const states = versions.map(stateOf);
@@ -137,7 +149,7 @@ test('a failed build shows the last 30 lines of its log, a link to all of it, an
   const sha = repo.commit({ Dockerfile: `FROM busybox:latest\nRUN echo ${NONCE}\nRUN ${lines}; exit 3\n` }, 'bad');
   const res = await deliver(svc.url, GH_SECRET, 'push', pushOf({ ref: 'refs/heads/main', after: sha }));
   const [jobId] = res.body.jobs as string[];
-  const failed = await until('the failed message', () => last(jobId) && stateOf(last(jobId)!) === 'failed' && last(jobId));
+  const failed = await until('the failed message', jobId, () => last(jobId) && stateOf(last(jobId)!) === 'failed' && last(jobId));
   assert.match(failed.shown, /:x: failed: The command '\/bin\/sh -c echo output line 1;.*' returned a non-zero code: 3/);
   const logBlock = failed.blocks.find((b) => b.type === 'section' && b.text?.text.startsWith('```'))?.text?.text ?? '';
   const shownLines = logBlock.replace(/^```|```$/g, '').split('\n');
@@ -158,7 +170,7 @@ test('a failed build shows the last 30 lines of its log, a link to all of it, an
   const again = /as job (\S+)\.$/.exec(said.body.text)?.[1];
   assert.ok(again && again !== jobId, said.body.text);
   assert.equal(said.body.replace_original, false, 'the failed build keeps its message');
-  const second = await until('the retried build to fail', () => last(again) && stateOf(last(again)!) === 'failed' && last(again));
+  const second = await until('the retried build to fail', again, () => last(again) && stateOf(last(again)!) === 'failed' && last(again));
   assert.match(second.shown, new RegExp(`@ \`${sha.slice(0, 7)}\``));
   assert.equal(stateOf(last(jobId)!), 'failed', 'the first message is left as it was');
 });
@@ -166,17 +178,17 @@ test('a failed build shows the last 30 lines of its log, a link to all of it, an
 test('waiting for the repository, superseded while queued, cancelled while building: each message says so', async () => {
   const dev = repo.commit({ Dockerfile: `FROM busybox:latest\nRUN echo ${NONCE}\nRUN sleep 60\n` }, 'slow dev', 'dev');
   const [devJob] = (await deliver(svc.url, GH_SECRET, 'push', pushOf({ ref: 'refs/heads/dev', after: dev }))).body.jobs as string[];
-  await until('the dev build to build', () => last(devJob) && stateOf(last(devJob)!) === 'building' && /step \d/.test(last(devJob)!.shown));
+  await until('the dev build to build', devJob, () => last(devJob) && stateOf(last(devJob)!) === 'building' && /step \d/.test(last(devJob)!.shown));
 
   const m1 = repo.commit({ Dockerfile: `FROM busybox:latest\nRUN echo ${NONCE} m1\n` }, 'm1', 'main');
   const [job1] = (await deliver(svc.url, GH_SECRET, 'push', pushOf({ ref: 'refs/heads/main', after: m1 }))).body.jobs as string[];
-  const waiting = await until('the waiting message', () => last(job1) && stateOf(last(job1)!) === 'queued: waiting' && last(job1));
+  const waiting = await until('the waiting message', job1, () => last(job1) && stateOf(last(job1)!) === 'queued: waiting' && last(job1));
   assert.match(waiting.shown, new RegExp(`queued: waiting for the build of ${REPO} in job ${devJob}`));
   assert.deepEqual(waiting.buttons, ['dockops_cancel']);
 
   const m2 = repo.commit({ Dockerfile: `FROM busybox:latest\nRUN echo ${NONCE} m2\n` }, 'm2', 'main');
   const [job2] = (await deliver(svc.url, GH_SECRET, 'push', pushOf({ ref: 'refs/heads/main', after: m2 }))).body.jobs as string[];
-  const superseded = await until('the superseded message', () => last(job1) && stateOf(last(job1)!) === 'superseded' && last(job1));
+  const superseded = await until('the superseded message', job1, () => last(job1) && stateOf(last(job1)!) === 'superseded' && last(job1));
   assert.match(superseded.shown, new RegExp(`:fast_forward: superseded by \`${m2.slice(0, 7)}\`: a newer push to \`main\` replaced this build`));
   assert.deepEqual(superseded.buttons, []);
 
@@ -185,8 +197,8 @@ test('waiting for the repository, superseded while queued, cancelled while build
   assert.equal(cancel.value, devJob);
   const click = await postSigned(svc.url, blockAction({ actionId: 'dockops_cancel', value: devJob, channel: CHANNEL, responseUrl: `${slack.url}/respond/cancel` }), SLACK_SECRET);
   assert.equal(click.status, 200);
-  const cancelled = await until('the cancelled message', () => last(devJob) && stateOf(last(devJob)!) === 'cancelled' && last(devJob));
+  const cancelled = await until('the cancelled message', devJob, () => last(devJob) && stateOf(last(devJob)!) === 'cancelled' && last(devJob));
   assert.deepEqual(cancelled.buttons, ['dockops_retry']);
-  const pushed = await until('the newer main build to push', () => last(job2) && stateOf(last(job2)!) === 'pushed' && last(job2));
+  const pushed = await until('the newer main build to push', job2, () => last(job2) && stateOf(last(job2)!) === 'pushed' && last(job2));
   assert.match(pushed.shown, new RegExp(`@ \`${m2.slice(0, 7)}\``));
 });
