@@ -48,7 +48,7 @@ export class ArtifactTooLarge extends Error {}
  * ended. `destroy` lets go of it (the store calls it however the write ends, as a pipeline would).
  */
 export interface Feed {
-  readInto(consume: (views: Buffer[]) => void): Promise<void>;
+  readInto(consume: (views: Buffer[]) => void | Promise<void>): Promise<void>;
   destroy(): void;
 }
 

@@ -182,7 +182,7 @@ export async function backupVolume(ctx: RunContext, target: BackupTarget, volume
           await file.opened;
           const read = readVolumeInto(c, volume, ctx.signal, (views) => {
             for (const v of views) scanner.scan(v);
-            file.writeNow(views);
+            return file.writeNow(views);
           });
           if (read) {
             await read;

@@ -116,7 +116,7 @@ export class LocalTarget implements BackupTarget {
     const partial = path.join(path.dirname(final), `.partial-${path.basename(final)}`);
     // On disk as it is written, and whole before the rename: a crash never leaves a renamed archive
     // (or, after it, a manifest) whose data had not reached the disk.
-    const stream = new DirectFileStream(partial, { durable: true });
+    const stream = new DirectFileStream(partial, { durable: true, directIo: true });
     return {
       stream,
       async commit() {

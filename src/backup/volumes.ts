@@ -151,7 +151,7 @@ export async function readVolume(c: Docker.Container, at: string, signal: AbortS
  * The volume's archive handed to `consume` a socket read at a time, as views of one reused buffer
  * (see rawGetInto): no stream, no copy. Undefined when the engine is not reached by a plain socket.
  */
-export function readVolumeInto(c: Docker.Container, at: string, signal: AbortSignal, consume: (views: Buffer[]) => void): Promise<void> | undefined {
+export function readVolumeInto(c: Docker.Container, at: string, signal: AbortSignal, consume: (views: Buffer[]) => void | Promise<void>): Promise<void> | undefined {
   const read = rawGetInto(c, archivePath(c, at), signal, consume);
   return read?.catch((err: unknown) => {
     throw toDockerError(err);

@@ -49,13 +49,17 @@ export function rawGet(client: { modem: unknown }, pathAndQuery: string, signal?
  * when it returns (hash them, write them with a synchronous write). Resolves when the body has ended; a `consume` that throws ends the read with its error.
  * The socket is read only as fast as `consume` returns, which is the back-pressure.
  */
-export function rawGetInto(client: { modem: unknown }, pathAndQuery: string, signal: AbortSignal | undefined, consume: (views: Buffer[]) => void): Promise<void> | undefined {
+export function rawGetInto(client: { modem: unknown }, pathAndQuery: string, signal: AbortSignal | undefined, consume: (views: Buffer[]) => void | Promise<void>): Promise<void> | undefined {
   return rawOpen(client, pathAndQuery, signal)?.then((body) => body.readInto(consume));
 }
 
 /** A 200 answer whose body has not been taken yet: take it once, as views or as a stream. */
 export interface RawBody {
-  readInto(consume: (views: Buffer[]) => void): Promise<void>;
+  /**
+   * Hands each socket read's pieces to `consume` as views of one reused buffer; a consumer that
+   * returns a promise is given nothing more until it settles (the buffer is not reused before).
+   */
+  readInto(consume: (views: Buffer[]) => void | Promise<void>): Promise<void>;
   stream(): Readable;
   /** Closes the connection without reading (the caller gave up). */
   destroy(): void;
@@ -64,8 +68,11 @@ export interface RawBody {
 interface BodySink {
   /** A piece of the body (a view of the reused buffer); false pauses the socket. */
   body(b: Buffer): boolean;
-  /** The socket read that brought the pieces before it is over (the buffer will be reused). */
-  readDone?(): void;
+  /**
+   * The socket read that brought the pieces before it is over (the buffer will be reused); false
+   * when the sink paused the socket until it is ready for more.
+   */
+  readDone?(): boolean;
   end(): void;
   error(err: Error): void;
 }
@@ -165,7 +172,7 @@ export function rawOpen(client: { modem: unknown }, pathAndQuery: string, signal
       early = [];
       let go = true;
       for (const p of pieces) if (!s.body(p)) go = false;
-      s.readDone?.();
+      if (s.readDone?.() === false) go = false;
       if (failed) return s.error(failed);
       if (ended) return s.end();
       if (go && !complete) socket.resume();
@@ -173,6 +180,9 @@ export function rawOpen(client: { modem: unknown }, pathAndQuery: string, signal
     const answer: RawBody = {
       readInto(consume) {
         let batch: Buffer[] = [];
+        // A consumer that must wait (the disk behind it is slower) returns a promise: the socket
+        // stays paused, and the buffer untouched, until it settles; the body ends after it.
+        let waiting: Promise<void> | undefined;
         return new Promise<void>((done, stop) =>
           take({
             body: (b) => {
@@ -180,17 +190,32 @@ export function rawOpen(client: { modem: unknown }, pathAndQuery: string, signal
               return true;
             },
             readDone: () => {
-              if (!batch.length) return;
+              if (!batch.length) return true;
               const views = batch;
               batch = [];
+              let wait: Promise<void> | void;
               try {
-                consume(views);
+                wait = consume(views);
               } catch (err) {
                 socket.destroy();
                 stop(err as Error);
+                return false;
               }
+              if (!wait) return true;
+              socket.pause();
+              waiting = wait.then(
+                () => {
+                  waiting = undefined;
+                  if (!complete && !socket.destroyed) socket.resume();
+                },
+                (err: Error) => {
+                  socket.destroy();
+                  stop(err);
+                },
+              );
+              return false;
             },
-            end: done,
+            end: () => (waiting ? waiting.then(() => done()) : done()),
             error: stop,
           }),
         );

@@ -58,7 +58,7 @@ test('an answer that stops before its last chunk or its length fails ("aborted")
   const cut = await server(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', '4\r\nabcd\r\n', '4\r\nef']);
   try {
     const seen: string[] = [];
-    await assert.rejects(rawGetInto({ modem: { socketPath: cut.sock } }, '/x', undefined, (vs) => seen.push(...vs.map(String)))!, { message: 'aborted', code: 'ECONNRESET' });
+    await assert.rejects(rawGetInto({ modem: { socketPath: cut.sock } }, '/x', undefined, (vs) => void seen.push(...vs.map(String)))!, { message: 'aborted', code: 'ECONNRESET' });
     assert.ok(seen.join('').startsWith('abcd'));
   } finally {
     cut.close();
@@ -88,7 +88,7 @@ test('a whole answer ends at its last chunk or its length, even when the other s
   const chunked = await server(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n', '2\r\nef\r\n0\r\n\r\n'], true);
   try {
     const seen: string[] = [];
-    await rawGetInto({ modem: { socketPath: chunked.sock } }, '/x', undefined, (vs) => seen.push(...vs.map(String)))!;
+    await rawGetInto({ modem: { socketPath: chunked.sock } }, '/x', undefined, (vs) => void seen.push(...vs.map(String)))!;
     assert.equal(seen.join(''), 'abcdef');
   } finally {
     chunked.close();
@@ -104,5 +104,39 @@ test('a whole answer ends at its last chunk or its length, even when the other s
     await assert.rejects(rawOpen({ modem: { socketPath: refused.sock } }, '/x')!, { statusCode: 404, message: '(HTTP code 404) unexpected - No such container: x ' });
   } finally {
     refused.close();
+  }
+});
+
+test('readInto: a consumer that returns a promise gets nothing more until it settles, and the body ends after it; a rejection ends the read', async () => {
+  // 6 × ~300 kB: more than a socket holds, so the body comes in several reads.
+  const parts = Array.from({ length: 6 }, (_, i) => String.fromCharCode(97 + i).repeat(300_000 + i));
+  const wire = ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', ...parts.map((p) => `${p.length.toString(16)}\r\n${p}\r\n`), '0\r\n\r\n'];
+  const srv = await server(wire, true);
+  try {
+    const seen: string[] = [];
+    let busy = false;
+    let lastSettled = false;
+    await rawGetInto({ modem: { socketPath: srv.sock } }, '/x', undefined, (vs) => {
+      assert.equal(busy, false, 'no views while the previous promise is pending');
+      // Copied now; read again when the promise settles: the buffer must not have been reused meanwhile.
+      const now = vs.map(String).join('');
+      busy = true;
+      lastSettled = false;
+      return new Promise<void>((resolve) =>
+        setTimeout(() => {
+          assert.equal(vs.map(String).join(''), now, 'views untouched while the consumer waits');
+          seen.push(now);
+          busy = false;
+          lastSettled = true;
+          resolve();
+        }, 20),
+      );
+    })!;
+    assert.equal(lastSettled, true, 'the read ends only after the last promise settled');
+    assert.equal(seen.join(''), parts.join(''));
+    assert.ok(seen.length > 1, `${seen.length} reads`);
+    await assert.rejects(rawGetInto({ modem: { socketPath: srv.sock } }, '/x', undefined, () => Promise.reject(new Error('disk full')))!, /disk full/);
+  } finally {
+    srv.close();
   }
 });
