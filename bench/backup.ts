@@ -234,7 +234,7 @@ archives to disk as it writes them (the seed's recipe does not). \`--compress no
 curl reading the archive API into /dev/null (container made and removed on both sides); the three sides
 of that row (dockops, curl, a Node reader through dockerode) rotate who goes first, each after the
 volume's files were read once, untimed (this machine's kernel drops cold page cache on its own: a side
-that found the volume uncached took 9–11 s instead of ~6.5). Last run: ${new Date().toISOString()}.
+that found the volume uncached took about twice as long). Last run: ${new Date().toISOString()}.
 
 | | dockops ms | baseline ms | ratio | target |
 |---|---|---|---|---|
@@ -244,7 +244,9 @@ that found the volume uncached took 9–11 s instead of ~6.5). Last run: ${new D
 
 The same archive read by a Node process through dockerode into nothing: ${median(n.node).toFixed(0)} ms (${mbps(median(n.node))} MiB/s).
 dockops reads archives off the engine's socket itself (one reused buffer, chunk framing undone in place) and, for
-\`--compress none\` to a local target, scans, hashes and writes each socket read where it lies.
+\`--compress none\` to a local target, scans and hashes each socket read where it lies. Archives to a local target
+are written with O_DIRECT (aligned staging buffers written by the thread pool, past the page cache): on this
+virtual machine, filling fresh page-cache pages cost the worker 1.4–2.4 s of system CPU a GiB.
 Archive sizes (gzip -6): dockops ${(oursSize / MiB).toFixed(1)} MiB, seed recipe ${(theirsSize / MiB).toFixed(1)} MiB.
 dockops's restore checks the archive's sha256 before unpacking (one extra read of the archive).
 Peak RSS of the worker process (VmHWM) over the whole run: **${workerHwm.toFixed(0)} MB** (target ≤ 200 MB).
