@@ -57,12 +57,23 @@ const norm = {
   },
 };
 
+/**
+ * docker joins a container's labels in the order its map gives them, which is not always sorted
+ * (a CI run saw a 7-label container's labels rotated on every one of six tries), where dockops
+ * sorts them: both sides are put in one order, in JSON rows, raw blocks and `{{.Labels}}` text.
+ */
+const sortLabels = (s: string) =>
+  s
+    .replace(/("Labels":")([^"]*)(")/g, (_m, a: string, l: string, b: string) => a + l.split(',').sort().join(',') + b)
+    .replace(/^(labels: )(.*)$/gm, (_m, a: string, l: string) => a + l.split(',').sort().join(','))
+    .replace(/(?<=^|\s)[\w.\-/]+=[^\s,]*(?:,[\w.\-/]+=[^\s,]*)+(?=\s|$)/gm, (m) => m.split(',').sort().join(','));
+
 async function compare(words: string[], normalize: (s: string) => string = (x) => x) {
   let last: unknown;
   for (let attempt = 0; attempt < 6; attempt++) {
     const ours = await h.run(quoteWords(words));
     const theirs = dockerCli(words);
-    const n = (x: string) => (x ? normalize(x) : x);
+    const n = (x: string) => (x ? normalize(sortLabels(x)) : x);
     const a = { stdout: n(ours.stdout), stderr: ours.stderr, code: ours.result.exitCode };
     const b = { stdout: n(theirs.stdout), stderr: theirs.stderr, code: theirs.status };
     if (JSON.stringify(a) === JSON.stringify(b)) return a;
