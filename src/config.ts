@@ -137,6 +137,7 @@ const Env = z.object({
   DOCKOPS_SCHEDULE_CHECK_MS: int(60_000, 200, 3_600_000),
   DOCKOPS_BUILD_CONCURRENCY: int(2, 1, 64),
   DOCKOPS_REDEPLOY_WAIT_MS: int(30_000, 0, 3_600_000),
+  DOCKOPS_BUILD_TIMEOUT_MS: int(3_600_000, 1000, 7 * 86_400_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -192,6 +193,8 @@ export interface Config {
   buildConcurrency: number;
   /** How long a redeployed container must stay up (and healthy, with a health check) to be kept. */
   redeployWaitMs: number;
+  /** DOCKOPS_BUILD_TIMEOUT_MS: how long a build may run when its rule sets no `timeout`. */
+  buildTimeoutMs: number;
   slackDefaultRole: Role;
   /** The GitHub door, when GITHUB_WEBHOOK_SECRET is set. */
   github?: { secrets: string[]; token?: string; apiUrl: string; rules: BuildRepo[] };
@@ -335,6 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     buildConcurrency: e.DOCKOPS_BUILD_CONCURRENCY,
     redeployWaitMs: e.DOCKOPS_REDEPLOY_WAIT_MS,
+    buildTimeoutMs: e.DOCKOPS_BUILD_TIMEOUT_MS,
     policyFile,
     slackDefaultRole: e.SLACK_DEFAULT_ROLE,
     slack: secrets.length || e.SLACK_APP_TOKEN

@@ -184,7 +184,7 @@ async function worker(config: Config, host: string) {
 function buildOptions(config: Config) {
   return {
     hosts: config.hosts.map((h) => h.name),
-    builds: { rules: config.buildRules, concurrency: config.buildConcurrency, redeployWaitMs: config.redeployWaitMs },
+    builds: { rules: config.buildRules, concurrency: config.buildConcurrency, redeployWaitMs: config.redeployWaitMs, timeoutMs: config.buildTimeoutMs },
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { goDurationNs } from '../commands/container/go-values.js';
 import { readYamlDir } from '../yaml-where.js';
 
 /** A branch or tag name, or a /regex/ whose groups feed {\1}…{\9}. */
@@ -34,6 +35,20 @@ export const BuildRule = z
      * without a tag means :latest) from the new image, one at a time, rolling back on failure.
      */
     redeploy: z.boolean().default(false),
+    /**
+     * How long a build of this rule may run (a Go duration: 90s, 30m, 1h30m), from its start to its
+     * last push or redeploy; over it, it fails as timed out. Default DOCKOPS_BUILD_TIMEOUT_MS.
+     */
+    timeout: z
+      .preprocess(
+        // A bare number (YAML reads `timeout: 30` as one) gets the same words as any other bad value.
+        (v) => (typeof v === 'number' ? String(v) : v),
+        z.string().refine((s) => {
+          const ns = goDurationNs(s);
+          return typeof ns === 'number' && ns >= 1e9;
+        }, 'a duration of at least 1s, such as 90s, 30m or 1h30m'),
+      )
+      .optional(),
   })
   .strict();
 export type BuildRule = z.infer<typeof BuildRule>;
@@ -59,6 +74,13 @@ export function loadBuildRules(dir: string): BuildRepo[] {
   const repos: BuildRepo[] = [];
   readYamlDir(dir, JobsFile, 'invalid build rules', (data) => repos.push(...data.builds));
   return repos;
+}
+
+/** A rule's timeout in ms (undefined: the worker's DOCKOPS_BUILD_TIMEOUT_MS). */
+export function ruleTimeoutMs(rule: BuildRule): number | undefined {
+  if (!rule.timeout) return undefined;
+  const ns = goDurationNs(rule.timeout);
+  return typeof ns === 'number' ? Math.round(ns / 1e6) : undefined;
 }
 
 /** The parts of a GitHub push event the rules read. */

@@ -113,4 +113,6 @@ export interface BuildSettings {
   concurrency: number;
   /** How long a redeployed container must stay up (and healthy) before it is kept. */
   redeployWaitMs: number;
+  /** How long a build may run when its rule sets no `timeout`. */
+  timeoutMs: number;
 }

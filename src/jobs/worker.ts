@@ -161,7 +161,7 @@ export async function processJob(job: Job, opts: WorkerOptions, signal: AbortSig
       await job.moveToDelayed(untilMs, token);
       throw new DelayedError();
     },
-    builds: { rules: [], concurrency: 2, redeployWaitMs: 30_000, ...opts.builds },
+    builds: { rules: [], concurrency: 2, redeployWaitMs: 30_000, timeoutMs: 3_600_000, ...opts.builds },
     policy: opts.policy,
   };
   const started = Date.now();

@@ -81,6 +81,10 @@ before(async () => {
       '      - type: branch',
       '        name: /^(dev|feature-.*)$/',
       "        tag: '{\\1}-{short_sha}'",
+      '      - type: branch',
+      '        name: slow',
+      '        tag: slow',
+      '        timeout: 3s',
       `  - repository: ${OTHER}`,
       `    source: file://${other.dir}`,
       `    image: ${otherImage}`,
@@ -220,7 +224,10 @@ test('builds preview: which rule matches and the tags it would push, without bui
   assert.match(noSha.stdout, /:feature-x-<short_sha>/);
   const none = await cli(svc, ['builds', 'preview', REPO, 'release']);
   assert.equal(none.code, 1);
-  assert.match(none.stderr, /no build rule of Codertocat\/Hello-World matches release \(its rules: 1: branch main; 2: branch \/\^\(dev\|feature-\.\*\)\$\/\); a push of it builds nothing/);
+  assert.match(none.stderr, /no build rule of Codertocat\/Hello-World matches release \(its rules: 1: branch main; 2: branch \/\^\(dev\|feature-\.\*\)\$\/; 3: branch slow\); a push of it builds nothing/);
+  // A rule's timeout, or the worker's default.
+  assert.equal((await cli(svc, ['builds', 'preview', REPO, 'slow', '--format', '{{.Rule}} {{.Timeout}}'])).stdout, '3 3s\n');
+  assert.equal((await cli(svc, ['builds', 'preview', REPO, 'dev', '--format', '{{.Timeout}}'])).stdout, 'default\n');
   const unknown = await cli(svc, ['builds', 'preview', 'acme/nothing', 'main']);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no build rules for acme\/nothing/);
@@ -228,4 +235,27 @@ test('builds preview: which rule matches and the tags it would push, without bui
   assert.equal(after.delayed, before.delayed);
   const builds = (await q.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed'])).filter((j) => j.name === 'autobuild');
   assert.equal(builds.length, 6, 'no build was started by a preview');
+});
+
+test("a build over its rule's timeout fails as timed out: the engine stops it, no container is left, the repository is free at once", async () => {
+  const slow = hello.commit({ Dockerfile: SLOW('timeout', 61) }, 'too slow', 'slow');
+  const res = await deliver(svc.url, SECRET, 'push', pushOf({ ref: 'refs/heads/slow', after: slow }));
+  assert.equal(res.status, 202);
+  const [job] = res.body.jobs as string[];
+  const done = await finished(job);
+  assert.equal(await done.getState(), 'completed', done.failedReason);
+  assert.equal((done.returnvalue as { exitCode: number }).exitCode, 1);
+  const log = await logOf(job);
+  assert.match(log, /Step 3\/\d+ : RUN sleep 61/, 'it was building');
+  assert.match(log, /dockops: build timed out after 3s \(the rule's timeout in jobs\/\*\.yml, else DOCKOPS_BUILD_TIMEOUT_MS\); nothing was pushed after that\n/);
+  assert.ok((done.finishedOn ?? Infinity) - (done.processedOn ?? 0) < 60_000, 'ended by the timeout, not by the step');
+  await until('the step container to be gone', async () => !dockerCli(['ps', '-a', '--no-trunc', '--format', '{{.Command}}']).stdout.includes('sleep 61'));
+  await until('the failed status', async () => github.statuses.some((s) => s.path === `POST /repos/${REPO}/statuses/${slow}` && s.body.state === 'failure'));
+
+  // The repository's build lock went with it: the next build goes at once, waiting for nothing.
+  const next = hello.commit({ Dockerfile: FAST('after-timeout') }, 'after the timeout', 'main');
+  const [nextJob] = (await deliver(svc.url, SECRET, 'push', pushOf({ ref: 'refs/heads/main', after: next }))).body.jobs as string[];
+  const nextDone = await finished(nextJob);
+  assert.equal((nextDone.returnvalue as { exitCode: number }).exitCode, 0, await logOf(nextJob));
+  assert.doesNotMatch(await logOf(nextJob), /queued: waiting/);
 });

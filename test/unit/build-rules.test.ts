@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BuildRepo, loadBuildRules, matchPush, pathGlob, tagsFor, type PushEvent } from '../../src/builds/rules.js';
+import { BuildRepo, loadBuildRules, matchPush, pathGlob, ruleTimeoutMs, tagsFor, type PushEvent } from '../../src/builds/rules.js';
 import { verifyGithubSignature } from '../../src/doors/github/webhook.js';
 import { sign } from '@octokit/webhooks-methods';
 import { ROOT } from '../support/service.js';
@@ -49,6 +49,19 @@ test('rule files: errors name the file and line; the example file is valid', () 
   const ok = mkdtempSync(path.join(os.tmpdir(), 'dockops-rules-'));
   copyFileSync(path.join(ROOT, 'jobs/builds.yml.example'), path.join(ok, 'builds.yml'));
   assert.equal(loadBuildRules(ok).length, 1);
+});
+
+test("a rule's timeout: a Go duration of at least 1s, read in ms; a bad one names its file and line", () => {
+  const rule = (timeout?: string) => BuildRepo.parse({ repository: 'acme/web', image: 'x', rules: [{ type: 'branch', name: 'main', ...(timeout ? { timeout } : {}) }] }).rules[0]!;
+  assert.equal(ruleTimeoutMs(rule('90s')), 90_000);
+  assert.equal(ruleTimeoutMs(rule('1h30m')), 5_400_000);
+  assert.equal(ruleTimeoutMs(rule('2.5m')), 150_000);
+  assert.equal(ruleTimeoutMs(rule()), undefined, "none: the worker's DOCKOPS_BUILD_TIMEOUT_MS");
+  for (const bad of ['30', '500ms', '-5m', 'soon']) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dockops-rules-'));
+    writeFileSync(path.join(dir, 'b.yml'), `builds:\n  - repository: acme/web\n    image: x\n    rules:\n      - type: branch\n        name: main\n        timeout: ${bad}\n`);
+    assert.throws(() => loadBuildRules(dir), (e: unknown) => /b\.yml:7: builds\.0\.rules\.0\.timeout: a duration of at least 1s, such as 90s, 30m or 1h30m/.test((e as Error).message), bad);
+  }
 });
 
 test("GitHub's signature (@octokit/webhooks-methods) verifies over the exact bytes, with rotation", async () => {

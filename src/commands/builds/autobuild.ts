@@ -4,7 +4,7 @@ import { defineCommand } from '../define.js';
 import { imageBuild } from '../image/build.js';
 import { imagePull } from '../image/pull.js';
 import { imagePush } from '../image/push.js';
-import { UsageError } from '../../errors.js';
+import { DockerError, UsageError } from '../../errors.js';
 import type { JobResult, RunContext } from '../../jobs/types.js';
 import { acquireBuild, gateKeys, releaseBuild, renewBuild } from '../../builds/gate.js';
 import { readSuperseded } from '../../builds/records.js';
@@ -28,6 +28,8 @@ export const AutobuildSpec = z.object({
   redeploy: z.boolean().default(false),
   /** Which rule of the repository made it (0-based): a newer push supersedes the same rule's build. */
   rule: z.number().int().min(0).default(0),
+  /** The rule's `timeout` in ms; without it, the worker's DOCKOPS_BUILD_TIMEOUT_MS. */
+  timeoutMs: z.number().int().positive().optional(),
 });
 export type AutobuildSpec = z.infer<typeof AutobuildSpec>;
 
@@ -141,6 +143,15 @@ function sayRetake(ctx: RunContext) {
   ctx.output('stderr', `dockops: building again: the attempt that died had got as far as ${far}\n`);
 }
 
+/** A duration as Go prints it: 3s, 1m30s, 1h0m0s. */
+function goDuration(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = total % 60;
+  return h ? `${h}h${m}m${sec}s` : m ? `${m}m${sec}s` : `${sec}s`;
+}
+
 /** Not a docker verb: made by the GitHub door only (typing it gives usage help). */
 export const autobuild = defineCommand({
   path: ['builds', 'run'],
@@ -155,14 +166,26 @@ export const autobuild = defineCommand({
   async run(spec, ctx): Promise<JobResult> {
     const release = await admit(spec, ctx);
     sayRetake(ctx);
+    // The clock starts once the build has its turn: waiting for the repository is not counted.
+    const limitMs = spec.timeoutMs ?? ctx.builds.timeoutMs;
+    const limit = new AbortController();
+    const timer = setTimeout(() => limit.abort(new Error('timed out')), limitMs);
+    // The engine's build, push and redeploy all end on either signal (closing the build's connection
+    // makes the engine stop it and, with --force-rm, remove the step's container).
+    const inner: RunContext = { ...ctx, signal: AbortSignal.any([ctx.signal, limit.signal]) };
+    const timedOut = () => new DockerError(`dockops: build timed out after ${goDuration(limitMs)} (the rule's timeout in jobs/*.yml, else DOCKOPS_BUILD_TIMEOUT_MS); nothing was pushed after that`, 1);
     try {
       ctx.progress({ action: 'build', phase: 'started' });
-      return await buildAndPush(spec, ctx);
+      const r = await buildAndPush(spec, inner);
+      if (limit.signal.aborted && !ctx.signal.aborted) throw timedOut();
+      return r;
     } catch (err) {
       // Said in the log, where `builds logs` and the Slack message read it.
       if (ctx.signal.aborted) ctx.output('stderr', `dockops: build cancelled: ${String(ctx.signal.reason ?? 'by request')}\n`);
+      else if (limit.signal.aborted) throw timedOut();
       throw err;
     } finally {
+      clearTimeout(timer);
       await release();
     }
   },

@@ -15,7 +15,7 @@ export const BuildsPreviewSpec = z.object({
 export type BuildsPreviewSpec = z.infer<typeof BuildsPreviewSpec>;
 
 const DEFAULT_FORMAT = 'table {{.Rule}}\t{{.Source}}\t{{.Tags}}\t{{.Context}}\t{{.Push}}\t{{.Redeploy}}\t{{.Paths}}';
-const HEADERS = { Rule: 'RULE', Source: 'SOURCE', Tags: 'TAGS', Context: 'CONTEXT', Push: 'PUSH', Redeploy: 'REDEPLOY', Paths: 'PATHS', Host: 'HOST', Slack: 'SLACK', Image: 'IMAGE' };
+const HEADERS = { Rule: 'RULE', Source: 'SOURCE', Tags: 'TAGS', Context: 'CONTEXT', Push: 'PUSH', Redeploy: 'REDEPLOY', Paths: 'PATHS', Host: 'HOST', Slack: 'SLACK', Image: 'IMAGE', Timeout: 'TIMEOUT' };
 
 /** Which build rule a ref matches and which tags it would push, without building anything. */
 export const buildsPreview = defineCommand({
@@ -58,6 +58,7 @@ export const buildsPreview = defineCommand({
       Paths: p.rule.paths?.join(', ') ?? '*',
       Host: p.repo.host ?? 'default',
       Slack: p.repo.slack_channel ?? '',
+      Timeout: p.rule.timeout ?? 'default',
     }));
     let text = '';
     if (!spec.format) {
@@ -70,7 +71,7 @@ export const buildsPreview = defineCommand({
     return ok(text, {
       repository: repo.repository,
       ref: spec.ref,
-      plans: plans.map((p) => ({ rule: p.ruleIndex + 1, type: p.rule.type, name: p.rule.name, sourceref: p.sourceref, tags: p.tags, dockerfile: p.rule.dockerfile, context: p.rule.context, push: p.repo.push, redeploy: p.rule.redeploy, paths: p.rule.paths, host: p.repo.host, slackChannel: p.repo.slack_channel })),
+      plans: plans.map((p) => ({ rule: p.ruleIndex + 1, type: p.rule.type, name: p.rule.name, sourceref: p.sourceref, tags: p.tags, dockerfile: p.rule.dockerfile, context: p.rule.context, push: p.repo.push, redeploy: p.rule.redeploy, paths: p.rule.paths, host: p.repo.host, slackChannel: p.repo.slack_channel, timeout: p.rule.timeout })),
     });
   },
 });

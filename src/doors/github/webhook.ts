@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { JobQueues } from '../../jobs/queue.js';
 import { recordBuild, supersedeBuild } from '../../builds/supersede.js';
-import { matchPush, type BuildRepo, type PushEvent } from '../../builds/rules.js';
+import { matchPush, ruleTimeoutMs, type BuildRepo, type PushEvent } from '../../builds/rules.js';
 import { AutobuildSpec } from '../../commands/builds/autobuild.js';
 import { VERSION } from '../../version.js';
 
@@ -114,6 +114,7 @@ export function mountGithub(app: Express, deps: GithubDeps) {
         push: p.repo.push,
         redeploy: p.rule.redeploy,
         rule: p.ruleIndex,
+        timeoutMs: ruleTimeoutMs(p.rule),
         labels: {
           ...p.rule.labels,
           'org.opencontainers.image.source': payload.repository.html_url ?? `https://github.com/${p.repo.repository}`,
