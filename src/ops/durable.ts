@@ -48,13 +48,15 @@ class DirectIo {
    * Staging memory whose address the kernel takes for O_DIRECT on `fd`, or undefined if the file
    * cannot be written that way. Node cannot say where a buffer lies, so the kernel is asked: one
    * block written from each 16-byte step of the slab's first block until one is taken (EINVAL
-   * means misaligned). The block lands at offset 0, which the first real write covers. A slab a
-   * finished file gave back is tried first.
+   * means misaligned); the file is cut back to empty after. A slab a finished file gave back is
+   * tried first.
    */
   static open(fd: number): DirectIo | undefined {
     const takes = (slab: Buffer, off: number) => {
       try {
         fs.writeSync(fd, slab, off, DIO_BLOCK, 0);
+        // Empty again, as any file just opened: its first bytes are the caller's.
+        fs.ftruncateSync(fd, 0);
         return true;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
@@ -62,8 +64,7 @@ class DirectIo {
       }
     };
     const spare = spareSlabs.pop();
-    // The probe's block is the file's start until the first write covers it: no earlier file's bytes.
-    if (spare && takes(spare.fill(0, 0, DIO_BLOCK), 0)) return new DirectIo(fd, spare);
+    if (spare && takes(spare, 0)) return new DirectIo(fd, spare);
     const slab = Buffer.alloc(SLAB + DIO_BLOCK);
     for (let off = 0; off < DIO_BLOCK; off += 16) if (takes(slab, off)) return new DirectIo(fd, slab.subarray(off, off + SLAB));
     return undefined;

@@ -84,7 +84,7 @@ before(async () => {
       '      - type: branch',
       '        name: slow',
       '        tag: slow',
-      '        timeout: 3s',
+      '        timeout: 8s',
       `  - repository: ${OTHER}`,
       `    source: file://${other.dir}`,
       `    image: ${otherImage}`,
@@ -226,7 +226,7 @@ test('builds preview: which rule matches and the tags it would push, without bui
   assert.equal(none.code, 1);
   assert.match(none.stderr, /no build rule of Codertocat\/Hello-World matches release \(its rules: 1: branch main; 2: branch \/\^\(dev\|feature-\.\*\)\$\/; 3: branch slow\); a push of it builds nothing/);
   // A rule's timeout, or the worker's default.
-  assert.equal((await cli(svc, ['builds', 'preview', REPO, 'slow', '--format', '{{.Rule}} {{.Timeout}}'])).stdout, '3 3s\n');
+  assert.equal((await cli(svc, ['builds', 'preview', REPO, 'slow', '--format', '{{.Rule}} {{.Timeout}}'])).stdout, '3 8s\n');
   assert.equal((await cli(svc, ['builds', 'preview', REPO, 'dev', '--format', '{{.Timeout}}'])).stdout, 'default\n');
   const unknown = await cli(svc, ['builds', 'preview', 'acme/nothing', 'main']);
   assert.equal(unknown.code, 1);
@@ -247,7 +247,7 @@ test("a build over its rule's timeout fails as timed out: the engine stops it, n
   assert.equal((done.returnvalue as { exitCode: number }).exitCode, 1);
   const log = await logOf(job);
   assert.match(log, /Step 3\/\d+ : RUN sleep 61/, 'it was building');
-  assert.match(log, /dockops: build timed out after 3s \(the rule's timeout in jobs\/\*\.yml, else DOCKOPS_BUILD_TIMEOUT_MS\); nothing was pushed after that\n/);
+  assert.match(log, /dockops: build timed out after 8s \(the rule's timeout in jobs\/\*\.yml, else DOCKOPS_BUILD_TIMEOUT_MS\); nothing was pushed after that\n/);
   assert.ok((done.finishedOn ?? Infinity) - (done.processedOn ?? 0) < 60_000, 'ended by the timeout, not by the step');
   await until('the step container to be gone', async () => !dockerCli(['ps', '-a', '--no-trunc', '--format', '{{.Command}}']).stdout.includes('sleep 61'));
   await until('the failed status', async () => github.statuses.some((s) => s.path === `POST /repos/${REPO}/statuses/${slow}` && s.body.state === 'failure'));
