@@ -196,6 +196,43 @@ async function recreate(ctx: RunContext, info: Docker.ContainerInspectInfo, imag
   return { name, from: info.Id, to: created?.id, image, outcome: 'rolled back', reason };
 }
 
+/** The name a container is parked under while its replacement proves itself. */
+const PARKED = /^\/(.+)-dockops-old-[0-9a-f]{6}$/;
+
+/**
+ * Puts back what a redeploy of these tags left half-done when its worker died: an old container
+ * parked as `<name>-dockops-old-<hex>` gets its name back and runs again, after the new container the
+ * dead attempt had made under that name (younger, following the same image) is removed. Called by a
+ * build that holds its repository's lock, so no redeploy of these tags is under way: whatever is
+ * parked for them was left by one that died. A container of another kind under the name is left alone.
+ */
+export async function recoverRedeploy(ctx: RunContext, tags: string[]): Promise<void> {
+  const refs = new Set(tags.map(normalRef));
+  const all = await ctx.docker.listContainers({ all: true, filters: JSON.stringify({ label: [REDEPLOY_LABEL] }) } as {});
+  for (const c of all) {
+    const m = PARKED.exec(c.Names[0] ?? '');
+    const ref = normalRef(c.Labels[REDEPLOY_LABEL] ?? '');
+    if (!m || !refs.has(ref)) continue;
+    const [parked, name] = [c.Names[0]!.slice(1), m[1]!];
+    const holder = all.find((x) => x.Names.includes(`/${name}`));
+    if (holder && !(holder.Created >= c.Created && normalRef(holder.Labels[REDEPLOY_LABEL] ?? '') === ref)) {
+      ctx.output('stderr', `dockops: ${parked} was left parked by a redeploy that died, but ${name} is another container: both left as they are\n`);
+      continue;
+    }
+    try {
+      if (holder) await ctx.docker.getContainer(holder.Id).remove({ force: true, v: false });
+      const old = ctx.docker.getContainer(c.Id);
+      await old.rename({ name });
+      await old.start().catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 304) throw err;
+      });
+      ctx.output('stderr', `dockops: put ${name} back (parked as ${parked} by a redeploy that died${holder ? `; its new container ${holder.Id.slice(0, 12)} removed` : ''}) and started it\n`);
+    } catch (err) {
+      ctx.output('stderr', `dockops: could not put ${name} back from ${parked}: ${daemonMessage(err)}\n`);
+    }
+  }
+}
+
 /**
  * Recreates, one at a time, the running containers labelled dockops.redeploy=<ref> whose ref is
  * one of the pushed tags (a ref without a tag means :latest, as docker reads it). Stops at the

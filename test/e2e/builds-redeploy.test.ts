@@ -161,3 +161,54 @@ test('an image whose health check fails is rolled back too', async () => {
   assert.match(log, new RegExp(`${name}: the new container's health check failed`));
   assert.deepEqual(namesLike(name), [name]);
 });
+
+test('a worker killed mid-redeploy: the next attempt puts the parked old container back first, then redeploys; nothing parked is left', async () => {
+  const running = inspect(name);
+  const sha = repo.commit({ Dockerfile: SERVICE(`v5 ${randomUUID()}`) }, 'v5');
+  shas.push(sha);
+  const env = { GITHUB_WEBHOOK_SECRET: SECRET, DOCKOPS_JOBS_DIR: path.join(dir, 'jobs'), DOCKOPS_JOB_LOCK_MS: '2000', DOCKOPS_REDEPLOY_WAIT_MS: '4000' };
+  const first = await startService(env);
+  const q2 = new Queue('jobs-local', { connection: r, prefix: first.prefix });
+  try {
+    const [id] = (await deliver(first.url, SECRET, 'push', pushOf({ ref: 'refs/heads/main', after: sha }))).body.jobs as string[];
+    // Killed while the new container proves itself: the old one is parked and stopped.
+    let parked: string | undefined;
+    for (let i = 0; i < 900 && !parked; i++) {
+      parked = namesLike(name).find((n) => n.startsWith(`${name}-dockops-old-`));
+      if (!parked) await sleep(100);
+    }
+    assert.ok(parked, 'the redeploy parked the old container');
+    await first.stop('SIGKILL');
+    await sleep(300);
+    assert.equal(inspect(parked).Id, running.Id);
+    const second = await startService({ ...env, DOCKOPS_QUEUE_PREFIX: first.prefix });
+    try {
+      let job: Job | undefined;
+      for (let i = 0; i < 1200; i++) {
+        job = await q2.getJob(id);
+        const state = await job?.getState();
+        if (state === 'completed' || state === 'failed') break;
+        await sleep(100);
+      }
+      job = (await q2.getJob(id)) as Job;
+      const { logs } = await q2.getJobLogs(id, 0, -1, true);
+      const log = logs.map((l) => (JSON.parse(l) as { t: string }).t).join('');
+      assert.equal(await job.getState(), 'completed', job.failedReason);
+      assert.equal(job.attemptsStarted, 2, 'taken up a second time');
+      assert.match(log, new RegExp(`dockops: put ${name} back \\(parked as ${parked} by a redeploy that died(; its new container [0-9a-f]{12} removed)?\\) and started it\\n`));
+      assert.equal((job.returnvalue as { exitCode: number }).exitCode, 0, log);
+      // Then redeployed for real: the new image under the name, the data kept, nothing parked.
+      assert.deepEqual(namesLike(name), [name]);
+      assert.equal(inspect(name).Image, inspect(`${image}:latest`).Id);
+      assert.equal(inspect(name).State.Running, true);
+      assert.match(docker(['exec', name, 'cat', '/version']), /^v5 /);
+      assert.equal(docker(['exec', name, 'cat', '/data/file']), 'kept');
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await first.stop('SIGKILL');
+    await q2.close();
+    await dropPrefix(r, first.prefix);
+  }
+});

@@ -8,7 +8,7 @@ import { DockerError, UsageError } from '../../errors.js';
 import type { JobResult, RunContext } from '../../jobs/types.js';
 import { acquireBuild, gateKeys, releaseBuild, renewBuild } from '../../builds/gate.js';
 import { readSuperseded } from '../../builds/records.js';
-import { redeploy } from '../../builds/redeploy.js';
+import { recoverRedeploy, redeploy } from '../../builds/redeploy.js';
 
 /** A build that a GitHub push started: build the exact commit, tag it, push every tag. */
 export const AutobuildSpec = z.object({
@@ -166,6 +166,9 @@ export const autobuild = defineCommand({
   async run(spec, ctx): Promise<JobResult> {
     const release = await admit(spec, ctx);
     sayRetake(ctx);
+    // A redeploy that died midway left the service's old container parked and stopped: it runs
+    // again before anything else (this build redeploys once it has pushed).
+    if (spec.redeploy) await recoverRedeploy(ctx, spec.tags).catch((err) => ctx.log.warn({ err: (err as Error).message }, 'redeploy recovery failed'));
     // The clock starts once the build has its turn: waiting for the repository is not counted.
     const limitMs = spec.timeoutMs ?? ctx.builds.timeoutMs;
     const limit = new AbortController();
