@@ -36,6 +36,8 @@ class DirectIo {
   /** Bytes taken so far (the file's length once the padding of the last block is cut off). */
   length = 0;
   error: Error | undefined;
+  /** Set when the file is being closed: nothing more is written (its descriptor may be reused). */
+  private stopped = false;
 
   private constructor(
     private readonly fd: number,
@@ -69,9 +71,6 @@ class DirectIo {
     for (let off = 0; off < DIO_BLOCK; off += 16) if (takes(slab, off)) return new DirectIo(fd, slab.subarray(off, off + SLAB));
     return undefined;
   }
-
-  /** Set when the file is being closed: nothing more is written (its descriptor may be reused). */
-  private stopped = false;
 
   /** Copies the views into staging; a promise when the caller must wait for the disk before more. */
   write(views: Buffer[], from = 0, skip = 0): Promise<void> | undefined {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { startService, type Service } from '../support/service.js';
+import { finishedJob, startService, type Service } from '../support/service.js';
 import { DOCKER_CLI, DOCKER_HOST, dockerCli, dropPrefix, redis, uniqueName } from '../support/env.js';
 import { deliver, gitRepo, pushOf } from '../support/github.js';
 
@@ -183,17 +183,11 @@ test('a worker killed mid-redeploy: the next attempt puts the parked old contain
     assert.equal(inspect(parked).Id, running.Id);
     const second = await startService({ ...env, DOCKOPS_QUEUE_PREFIX: first.prefix });
     try {
-      let job: Job | undefined;
-      for (let i = 0; i < 1200; i++) {
-        job = await q2.getJob(id);
-        const state = await job?.getState();
-        if (state === 'completed' || state === 'failed') break;
-        await sleep(100);
-      }
-      job = (await q2.getJob(id)) as Job;
+      const { state, job } = await finishedJob(q2, id, 120_000);
       const { logs } = await q2.getJobLogs(id, 0, -1, true);
       const log = logs.map((l) => (JSON.parse(l) as { t: string }).t).join('');
-      assert.equal(await job.getState(), 'completed', job.failedReason);
+      assert.equal(state, 'completed', job?.failedReason);
+      assert.ok(job);
       assert.equal(job.attemptsStarted, 2, 'taken up a second time');
       assert.match(log, new RegExp(`dockops: put ${name} back \\(parked as ${parked} by a redeploy that died(; its new container [0-9a-f]{12} removed)?\\) and started it\\n`));
       assert.equal((job.returnvalue as { exitCode: number }).exitCode, 0, log);

@@ -9,6 +9,7 @@ import type { JobResult, RunContext } from '../../jobs/types.js';
 import { acquireBuild, gateKeys, releaseBuild, renewBuild } from '../../builds/gate.js';
 import { readSuperseded } from '../../builds/records.js';
 import { recoverRedeploy, redeploy } from '../../builds/redeploy.js';
+import { durationString } from '../../render/go-value.js';
 
 /** A build that a GitHub push started: build the exact commit, tag it, push every tag. */
 export const AutobuildSpec = z.object({
@@ -143,15 +144,6 @@ function sayRetake(ctx: RunContext) {
   ctx.output('stderr', `dockops: building again: the attempt that died had got as far as ${far}\n`);
 }
 
-/** A duration as Go prints it: 3s, 1m30s, 1h0m0s. */
-function goDuration(ms: number): string {
-  const total = Math.round(ms / 1000);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const sec = total % 60;
-  return h ? `${h}h${m}m${sec}s` : m ? `${m}m${sec}s` : `${sec}s`;
-}
-
 /** Not a docker verb: made by the GitHub door only (typing it gives usage help). */
 export const autobuild = defineCommand({
   path: ['builds', 'run'],
@@ -176,7 +168,7 @@ export const autobuild = defineCommand({
     // The engine's build, push and redeploy all end on either signal (closing the build's connection
     // makes the engine stop it and, with --force-rm, remove the step's container).
     const inner: RunContext = { ...ctx, signal: AbortSignal.any([ctx.signal, limit.signal]) };
-    const timedOut = () => new DockerError(`dockops: build timed out after ${goDuration(limitMs)} (the rule's timeout in jobs/*.yml, else DOCKOPS_BUILD_TIMEOUT_MS); nothing was pushed after that`, 1);
+    const timedOut = () => new DockerError(`dockops: build timed out after ${durationString(BigInt(limitMs) * 1_000_000n)} (the rule's timeout in jobs/*.yml, else DOCKOPS_BUILD_TIMEOUT_MS); nothing was pushed after that`, 1);
     try {
       ctx.progress({ action: 'build', phase: 'started' });
       const r = await buildAndPush(spec, inner);
